@@ -1,0 +1,332 @@
+//! The Redis adapter of the key-value store, and its per-process notice listener.
+//!
+//! Commands go through one `ConnectionManager`: a multiplexed connection that
+//! reconnects by itself (a command during an outage fails as `Unavailable`, the next
+//! one after Redis is back succeeds). Operations that must be atomic run as Lua scripts,
+//! which Redis executes without interleaving other clients' commands.
+
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use qblog_domain::store::{CasOutcome, Counter, KeyValueStore, StoreError, Subscription};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{RedisError, Script};
+use shaku::Component;
+use tokio::task::JoinHandle;
+
+use super::NoticeHub;
+
+/// Compare the value, write the new one keeping the TTL, publish: one atomic step.
+/// Replies `{0}` when missing, `{1, current}` on mismatch, `{2}` when swapped.
+static COMPARE_AND_SET: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local current = redis.call('GET', KEYS[1])
+if not current then return {0, false} end
+if current ~= ARGV[1] then return {1, current} end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[2]) end
+return {2, false}
+",
+    )
+});
+
+/// Fixed-window counter: the first increment sets the window's deadline.
+static INCREMENT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+",
+    )
+});
+
+/// Where one deployment's keys and notice channels live inside a shared Redis.
+#[derive(Debug, Clone)]
+pub struct KeySpace {
+    prefix: String,
+}
+
+impl KeySpace {
+    /// A key space whose keys all start with `prefix` (e.g. `qblog:`).
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+        }
+    }
+
+    /// The Redis key for a feature's key.
+    pub fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    /// The Redis channel for a feature's notice channel.
+    pub fn channel(&self, channel: &str) -> String {
+        format!("{}notice:{channel}", self.prefix)
+    }
+
+    /// The pattern that matches every notice channel of this key space.
+    pub fn channel_pattern(&self) -> String {
+        let mut pattern = String::new();
+        for c in self.channel("").chars() {
+            if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('*');
+        pattern
+    }
+
+    /// The feature's channel name behind a Redis channel of this key space.
+    pub fn feature_channel<'a>(&self, redis_channel: &'a str) -> Option<&'a str> {
+        redis_channel.strip_prefix(&self.channel(""))
+    }
+}
+
+/// Opens a lazily connecting, self-reconnecting connection manager for `url`.
+///
+/// Nothing is sent until the first command, so start-up does not wait for Redis; the
+/// readiness check reports it when it is down.
+///
+/// # Errors
+/// Returns an error only when `url` is not a valid Redis URL.
+pub fn redis_connection_manager(
+    client: &redis::Client,
+    timeout: Duration,
+) -> Result<ConnectionManager, RedisError> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(timeout))
+        .set_response_timeout(Some(timeout))
+        .set_number_of_retries(1);
+    client.get_connection_manager_lazy(config)
+}
+
+/// A `KeyValueStore` in a Redis shared by every instance of the service.
+#[derive(Component)]
+#[shaku(interface = KeyValueStore)]
+pub struct RedisKeyValueStore {
+    /// The multiplexed connection; clone per command.
+    connection: ConnectionManager,
+    /// The deployment's prefix.
+    keys: KeySpace,
+    /// Where this process's [`RedisNoticeListener`] delivers notices.
+    hub: Arc<NoticeHub>,
+}
+
+fn store_error(err: RedisError) -> StoreError {
+    if err.is_io_error()
+        || err.is_timeout()
+        || err.is_connection_dropped()
+        || err.is_connection_refusal()
+    {
+        StoreError::Unavailable(err.to_string())
+    } else {
+        StoreError::Unexpected(anyhow::Error::new(err).context("redis command failed"))
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+impl RedisKeyValueStore {
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        let mut connection = self.connection.clone();
+        cmd.query_async(&mut connection).await.map_err(store_error)
+    }
+}
+
+#[async_trait]
+impl KeyValueStore for RedisKeyValueStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.query(redis::cmd("GET").arg(self.keys.key(key))).await
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        let cmd = redis::cmd("SET")
+            .arg(self.keys.key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(millis(ttl))
+            .to_owned();
+        self.query::<()>(&cmd).await
+    }
+
+    async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let cmd = redis::cmd("SET")
+            .arg(self.keys.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(ttl))
+            .to_owned();
+        let reply: Option<String> = self.query(&cmd).await?;
+        Ok(reply.is_some())
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let removed: u64 = self
+            .query(redis::cmd("DEL").arg(self.keys.key(key)))
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn compare_and_set<'a>(
+        &self,
+        key: &str,
+        expected: &str,
+        new: &str,
+        notify: Option<&'a str>,
+    ) -> Result<CasOutcome, StoreError> {
+        let channel = notify.map(|c| self.keys.channel(c)).unwrap_or_default();
+        let mut connection = self.connection.clone();
+        let (status, current): (i64, Option<String>) = COMPARE_AND_SET
+            .key(self.keys.key(key))
+            .arg(expected)
+            .arg(new)
+            .arg(channel)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        match (status, current) {
+            (0, _) => Ok(CasOutcome::Missing),
+            (1, Some(current)) => Ok(CasOutcome::Mismatch { current }),
+            (2, _) => Ok(CasOutcome::Swapped),
+            (other, _) => Err(StoreError::Unexpected(anyhow::anyhow!(
+                "compare-and-set script replied {other}"
+            ))),
+        }
+    }
+
+    async fn increment(&self, key: &str, window: Duration) -> Result<Counter, StoreError> {
+        let mut connection = self.connection.clone();
+        let (count, ttl_ms): (u64, u64) = INCREMENT
+            .key(self.keys.key(key))
+            .arg(millis(window))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        Ok(Counter {
+            count,
+            resets_in: Duration::from_millis(ttl_ms),
+        })
+    }
+
+    async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, StoreError> {
+        let ttl: i64 = self
+            .query(redis::cmd("PTTL").arg(self.keys.key(key)))
+            .await?;
+        // -2: no such key; -1: a key without expiry, which this adapter never writes.
+        Ok(u64::try_from(ttl).ok().map(Duration::from_millis))
+    }
+
+    async fn publish(&self, channel: &str, message: &str) -> Result<(), StoreError> {
+        let cmd = redis::cmd("PUBLISH")
+            .arg(self.keys.channel(channel))
+            .arg(message)
+            .to_owned();
+        self.query::<i64>(&cmd).await.map(|_| ())
+    }
+
+    async fn subscribe(&self, channel: &str) -> Result<Box<dyn Subscription>, StoreError> {
+        Ok(Box::new(self.hub.subscribe(channel)))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.query::<String>(&redis::cmd("PING")).await.map(|_| ())
+    }
+}
+
+/// The process's one Redis subscription: a pattern over every notice channel of the
+/// key space, fanned out in-process through the [`NoticeHub`].
+///
+/// It reconnects by itself with a growing pause; after each (re)connection every
+/// subscriber gets a `Resync`, since notices sent while it was away are lost. Dropping
+/// the listener stops it.
+pub struct RedisNoticeListener {
+    task: JoinHandle<()>,
+}
+
+impl RedisNoticeListener {
+    /// Starts listening in the background. Must be called inside a Tokio runtime.
+    pub fn spawn(client: redis::Client, keys: KeySpace, hub: Arc<NoticeHub>) -> Self {
+        let task = tokio::spawn(async move {
+            let mut pause = Duration::from_millis(100);
+            loop {
+                match listen(&client, &keys, &hub).await {
+                    Ok(()) => tracing::warn!("redis notice subscription ended; reconnecting"),
+                    Err(err) => tracing::warn!(error = %err, "redis notice subscription failed"),
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+        });
+        Self { task }
+    }
+}
+
+impl Drop for RedisNoticeListener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn listen(
+    client: &redis::Client,
+    keys: &KeySpace,
+    hub: &NoticeHub,
+) -> redis::RedisResult<()> {
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.psubscribe(keys.channel_pattern()).await?;
+    tracing::debug!("redis notice subscription active");
+    hub.resync_all();
+    let mut messages = pubsub.on_message();
+    while let Some(message) = messages.next().await {
+        let Some(channel) = keys.feature_channel(message.get_channel_name()) else {
+            continue;
+        };
+        match message.get_payload::<String>() {
+            Ok(payload) => hub.publish(channel, &payload),
+            Err(err) => tracing::warn!(error = %err, channel, "unreadable notice dropped"),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeySpace;
+
+    #[test]
+    fn keys_and_channels_carry_the_prefix() {
+        let keys = KeySpace::new("qblog:");
+        assert_eq!(keys.key("session:1"), "qblog:session:1");
+        assert_eq!(keys.channel("qrcode:9"), "qblog:notice:qrcode:9");
+        assert_eq!(
+            keys.feature_channel("qblog:notice:qrcode:9"),
+            Some("qrcode:9")
+        );
+        assert_eq!(keys.feature_channel("other:notice:qrcode:9"), None);
+    }
+
+    #[test]
+    fn glob_characters_in_the_prefix_are_escaped_in_the_pattern() {
+        let keys = KeySpace::new("a*b?[c]:");
+        assert_eq!(keys.channel_pattern(), r"a\*b\?\[c\]:notice:*");
+    }
+}

@@ -1,0 +1,75 @@
+//! `GET /health/live` and `GET /health/ready`.
+
+use std::sync::Arc;
+
+use poem_openapi::{Object, OpenApi};
+use qblog_application::health::{DependencyStatus, ReadinessService};
+
+use crate::ApiTags;
+use crate::pipeline::filters::ApiError;
+use crate::pipeline::interceptors::Reply;
+
+/// What a health probe reports.
+#[derive(Debug, Object)]
+pub struct HealthReport {
+    /// `live` or `ready`.
+    pub status: String,
+    /// The database's state: `up`.
+    #[oai(skip_serializing_if_is_none)]
+    pub database: Option<String>,
+    /// The key-value store's state: `up`.
+    #[oai(skip_serializing_if_is_none)]
+    pub store: Option<String>,
+}
+
+/// Health probes.
+pub struct HealthController {
+    readiness: Arc<dyn ReadinessService>,
+}
+
+impl HealthController {
+    /// A controller over the readiness service.
+    pub fn new(readiness: Arc<dyn ReadinessService>) -> Self {
+        Self { readiness }
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Operations")]
+impl HealthController {
+    /// Liveness: answers 200 while the process serves requests.
+    #[oai(path = "/health/live", method = "get")]
+    async fn live(&self) -> Reply<HealthReport> {
+        Reply::new(HealthReport {
+            status: "live".to_owned(),
+            database: None,
+            store: None,
+        })
+    }
+
+    /// Readiness: 200 when the database and the store answer, else 503 naming which failed.
+    #[oai(path = "/health/ready", method = "get")]
+    async fn ready(&self) -> Result<Reply<HealthReport>, ApiError> {
+        let readiness = self.readiness.check().await;
+        if readiness.is_ready() {
+            return Ok(Reply::new(HealthReport {
+                status: "ready".to_owned(),
+                database: Some("up".to_owned()),
+                store: Some("up".to_owned()),
+            }));
+        }
+        let failed: Vec<String> = [
+            ("database", &readiness.database),
+            ("store", &readiness.store),
+        ]
+        .into_iter()
+        .filter_map(|(name, status)| match status {
+            DependencyStatus::Up => None,
+            DependencyStatus::Down(why) => Some(format!("{name} ({why})")),
+        })
+        .collect();
+        Err(ApiError::unavailable(format!(
+            "not ready: {}",
+            failed.join(", ")
+        )))
+    }
+}

@@ -1,0 +1,12 @@
+//! Exception filters: every failure becomes the contract's error envelope here.
+//!
+//! Handlers return [`ApiError`]; the framework raises its own errors (unknown route,
+//! bad JSON, wrong content type, missing parameter, …); a handler may even panic.
+//! [`ExceptionFilter`] turns each of them into one envelope carrying the request id, and
+//! logs the cause once, with that id, when it is the service's fault.
+
+mod api_error;
+mod exception;
+
+pub use api_error::{ApiError, ErrorBody, ErrorCode};
+pub use exception::{ExceptionFilter, classify};

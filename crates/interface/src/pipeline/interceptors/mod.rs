@@ -1,0 +1,10 @@
+//! Interceptors: code that runs before and after a handler, around its result.
+//!
+//! - [`Reply`] is the success-envelope interceptor, applied by type: a handler
+//!   returns its payload as `Reply<T>` (or `Reply<T, 201>`) and the envelope
+//!   `{"errno": 0, "data": …}` — in the response and in the OpenAPI document — is
+//!   produced here, once, for every handler.
+
+mod envelope;
+
+pub use envelope::{Envelope, Reply};

@@ -1,0 +1,12 @@
+//! Middleware: what runs around everything, before routing and guards.
+//!
+//! - [`RequestIdMiddleware`] gives each request an id (echoing a well-formed incoming
+//!   `x-request-id`), opens a tracing span carrying it, and returns it on the response.
+//! - [`BodyLimit`] refuses bodies larger than `server.body_limit_bytes` with 413,
+//!   whether or not the client announced the length.
+
+mod body_limit;
+mod request_id;
+
+pub use body_limit::BodyLimit;
+pub use request_id::{RequestId, RequestIdMiddleware};

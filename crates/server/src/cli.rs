@@ -1,0 +1,120 @@
+//! The `qblog` command line: `serve` (the default), `migrate up|down|status`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use qblog_infrastructure::database::{self, MigrationStep};
+
+use crate::settings::{Environment, Settings};
+use crate::startup::{self, Application};
+use crate::telemetry;
+
+/// qblog: a blog service with QR-code login.
+#[derive(Debug, Parser)]
+#[command(name = "qblog", version, about)]
+pub struct Cli {
+    /// Directory holding default.toml and the <APP_ENV>.toml files.
+    #[arg(
+        long,
+        global = true,
+        default_value = "config",
+        env = "QBLOG_CONFIG_DIR"
+    )]
+    pub config_dir: PathBuf,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP until SIGTERM or SIGINT.
+    Serve,
+    /// Manage the database schema.
+    Migrate {
+        /// The migration action.
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+}
+
+/// `qblog migrate …`
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the newest applied migration.
+    Down,
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+/// Runs the parsed command line; the exit code is 0 on success, 1 on a runtime
+/// failure and 2 on unusable configuration.
+pub async fn run(cli: Cli) -> ExitCode {
+    let settings = match Environment::from_env()
+        .and_then(|environment| Settings::load(&cli.config_dir, environment))
+    {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("qblog: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log);
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&settings).await,
+        Command::Migrate { action } => migrate(&settings, action).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "qblog stopped with an error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    let base = &settings.server.public_base_url;
+    tracing::info!(
+        environment = settings.environment.as_str(),
+        store = if settings.uses_embedded_store() {
+            "embedded"
+        } else {
+            "redis"
+        },
+        "qblog listening on http://{}",
+        app.address()
+    );
+    tracing::info!("API docs:  {base}/docs  (OpenAPI: {base}/openapi.json)");
+    tracing::info!("pages:     {base}/  ·  {base}/qrcode-login");
+    tracing::info!("health:    {base}/health/ready");
+    app.run_until(startup::shutdown_signal()).await?;
+    tracing::info!("qblog stopped");
+    Ok(())
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = startup::connect_database(settings).await?;
+    match action {
+        MigrateAction::Up => {
+            database::run_migrations(&db, MigrationStep::Up).await?;
+            tracing::info!("all migrations applied");
+        }
+        MigrateAction::Down => {
+            database::run_migrations(&db, MigrationStep::DownOne).await?;
+            tracing::info!("rolled back the newest migration");
+        }
+        MigrateAction::Status => {
+            for (name, applied) in database::migration_status(&db).await? {
+                let state = if applied { "applied" } else { "pending" };
+                tracing::info!(migration = name, state, "migration");
+            }
+        }
+    }
+    Ok(())
+}

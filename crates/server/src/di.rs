@@ -1,0 +1,200 @@
+//! The one place where components are wired together (shaku).
+//!
+//! ```text
+//!              ┌──────────────── CoreModule (trait) ────────────────┐
+//!              │ KeyValueStore · DatabasePool · Clock                │
+//!              │  = RedisCoreModule  (redis.url set)                 │
+//!              │  | EmbeddedCoreModule (redis.url empty)             │
+//!              └───────────────▲─────────────────────────────────────┘
+//!                              │ used by every feature module
+//!              HealthModule: SeaOrmDatabaseHealth, ReadinessChecker
+//! ```
+//!
+//! Async resources (the database pool, the Redis connection manager) are opened first
+//! by `startup` and enter here as component parameters. Each feature module takes the
+//! core module as a submodule, so a feature sees the same store and pool as every
+//! other. Tests replace any component with `with_component_override`, as NestJS tests
+//! use `overrideProvider`.
+
+use std::sync::Arc;
+
+use qblog_application::health::{ReadinessChecker, ReadinessService};
+use qblog_domain::clock::Clock;
+use qblog_domain::store::KeyValueStore;
+use qblog_infrastructure::clock::SystemClock;
+use qblog_infrastructure::database::{
+    DatabasePool, SeaOrmDatabaseHealth, SeaOrmPool, SeaOrmPoolParameters,
+};
+use qblog_infrastructure::store::{
+    EmbeddedKeyValueStore, KeySpace, NoticeHub, RedisKeyValueStore, RedisKeyValueStoreParameters,
+};
+use sea_orm::DatabaseConnection;
+use shaku::{HasComponent, module};
+
+/// What every feature module needs from the process: the store, the pool, the clock.
+pub trait CoreModule:
+    HasComponent<dyn KeyValueStore> + HasComponent<dyn DatabasePool> + HasComponent<dyn Clock>
+{
+}
+
+pub use modules::{EmbeddedCoreModule, HealthModule, RedisCoreModule};
+
+/// The module definitions. `module!` cannot carry doc comments, so they are said here:
+/// `RedisCoreModule` is the core for several instances (values and notices in a shared
+/// Redis), `EmbeddedCoreModule` the core for one instance (everything in this process),
+/// `HealthModule` the readiness probes.
+#[allow(missing_docs)]
+mod modules {
+    use super::*;
+
+    module! {
+        pub RedisCoreModule: CoreModule {
+            components = [RedisKeyValueStore, SeaOrmPool, SystemClock],
+            providers = []
+        }
+    }
+
+    module! {
+        pub EmbeddedCoreModule: CoreModule {
+            components = [EmbeddedKeyValueStore, SeaOrmPool, SystemClock],
+            providers = []
+        }
+    }
+
+    module! {
+        pub HealthModule {
+            components = [SeaOrmDatabaseHealth, ReadinessChecker],
+            providers = [],
+
+            use dyn CoreModule {
+                components = [dyn KeyValueStore, dyn DatabasePool],
+                providers = []
+            }
+        }
+    }
+}
+
+/// The Redis pieces the Redis core is built from.
+pub struct RedisResources {
+    /// The multiplexed, self-reconnecting command connection.
+    pub connection: redis::aio::ConnectionManager,
+    /// The deployment's key prefix.
+    pub keys: KeySpace,
+    /// Where the notice listener delivers.
+    pub hub: Arc<NoticeHub>,
+}
+
+/// The async resources opened before the modules are built.
+pub struct Resources {
+    /// The database pool.
+    pub database: DatabaseConnection,
+    /// `None` selects the embedded store.
+    pub redis: Option<RedisResources>,
+}
+
+/// Builds the core module for the chosen store.
+pub fn core_module(resources: Resources) -> Arc<dyn CoreModule> {
+    let pool = SeaOrmPoolParameters {
+        connection: resources.database,
+    };
+    match resources.redis {
+        Some(redis) => Arc::new(
+            RedisCoreModule::builder()
+                .with_component_parameters::<SeaOrmPool>(pool)
+                .with_component_parameters::<RedisKeyValueStore>(RedisKeyValueStoreParameters {
+                    connection: redis.connection,
+                    keys: redis.keys,
+                    hub: redis.hub,
+                })
+                .build(),
+        ),
+        None => Arc::new(
+            EmbeddedCoreModule::builder()
+                .with_component_parameters::<SeaOrmPool>(pool)
+                .build(),
+        ),
+    }
+}
+
+/// Every module of the application, built once at start-up.
+pub struct Modules {
+    /// The shared core.
+    pub core: Arc<dyn CoreModule>,
+    /// Health.
+    pub health: Arc<HealthModule>,
+}
+
+impl Modules {
+    /// Builds the feature modules over `core`.
+    pub fn build(core: Arc<dyn CoreModule>) -> Self {
+        let health = Arc::new(HealthModule::builder(Arc::clone(&core)).build());
+        Self { core, health }
+    }
+
+    /// The readiness service, for the health controller.
+    pub fn readiness(&self) -> Arc<dyn ReadinessService> {
+        self.health.resolve()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_trait::async_trait;
+    use qblog_application::health::{DependencyStatus, Readiness};
+
+    use super::*;
+
+    async fn memory_database() -> DatabaseConnection {
+        sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("in-memory sqlite")
+    }
+
+    #[tokio::test]
+    async fn the_embedded_core_wires_a_working_readiness_check() {
+        let core = core_module(Resources {
+            database: memory_database().await,
+            redis: None,
+        });
+        let modules = Modules::build(core);
+        let readiness = modules.readiness().check().await;
+        assert!(readiness.is_ready(), "{readiness:?}");
+    }
+
+    #[tokio::test]
+    async fn the_store_is_one_instance_shared_by_every_feature() {
+        let core = core_module(Resources {
+            database: memory_database().await,
+            redis: None,
+        });
+        let first: Arc<dyn KeyValueStore> = core.resolve();
+        let second: Arc<dyn KeyValueStore> = core.resolve();
+        assert!(Arc::ptr_eq(&first, &second));
+    }
+
+    #[tokio::test]
+    async fn a_test_can_override_any_component() {
+        struct AlwaysDown;
+        #[async_trait]
+        impl ReadinessService for AlwaysDown {
+            async fn check(&self) -> Readiness {
+                Readiness {
+                    database: DependencyStatus::Down("overridden".into()),
+                    store: DependencyStatus::Up,
+                }
+            }
+        }
+        let core = core_module(Resources {
+            database: memory_database().await,
+            redis: None,
+        });
+        let health = HealthModule::builder(core)
+            .with_component_override::<dyn ReadinessService>(Box::new(AlwaysDown))
+            .build();
+        let readiness: Arc<dyn ReadinessService> = health.resolve();
+        assert_eq!(
+            readiness.check().await.database,
+            DependencyStatus::Down("overridden".into())
+        );
+    }
+}

@@ -1,0 +1,8 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod di;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,334 @@
+//! Typed, layered configuration.
+//!
+//! Sources, later ones winning: `config/default.toml` → `config/<APP_ENV>.toml`
+//! (`development` when `APP_ENV` is unset; also `test`, `production`) → environment
+//! variables `APP__<SECTION>__<KEY>` (`APP__SERVER__PORT=8080`). The result is checked
+//! by [`Settings::validate`] before anything starts: a bad value stops the process with
+//! a message naming the key. Secrets are [`SecretString`]s: they print as `[REDACTED]`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Which configuration file is layered over the defaults, and how strict start-up is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// A developer's machine: pretty logs, generated secrets allowed.
+    Development,
+    /// Automated tests.
+    Test,
+    /// Production: JSON logs, every secret must be configured.
+    Production,
+}
+
+impl Environment {
+    /// The file name stem under the config directory.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+
+    /// Reads `APP_ENV`; `development` when unset.
+    ///
+    /// # Errors
+    /// Names the variable and the accepted values when it holds anything else.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        match std::env::var("APP_ENV").as_deref() {
+            Err(_) | Ok("") | Ok("development") => Ok(Self::Development),
+            Ok("test") => Ok(Self::Test),
+            Ok("production") => Ok(Self::Production),
+            Ok(other) => Err(SettingsError::Invalid {
+                key: "APP_ENV",
+                problem: format!("`{other}` is not one of development, test, production"),
+            }),
+        }
+    }
+}
+
+/// Everything the service can be configured with.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Filled from `APP_ENV`, not from the files.
+    #[serde(skip, default = "default_environment")]
+    pub environment: Environment,
+    /// The HTTP listener and public URL.
+    pub server: ServerSettings,
+    /// The relational database.
+    pub database: DatabaseSettings,
+    /// The key-value store.
+    pub redis: RedisSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// Sessions and tokens.
+    pub auth: AuthSettings,
+}
+
+fn default_environment() -> Environment {
+    Environment::Development
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Interface to bind (`127.0.0.1`, `0.0.0.0`).
+    pub host: String,
+    /// Port to bind; 0 picks a free one (tests).
+    pub port: u16,
+    /// The URL clients reach the service at, without a trailing slash; QR codes and
+    /// the API document point there.
+    pub public_base_url: String,
+    /// Largest request body accepted; larger ones get 413.
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://data/qblog.db`, `postgres://…` or `mysql://…`; may hold a password.
+    pub url: SecretString,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Apply pending migrations at start-up.
+    pub auto_migrate: bool,
+    /// Seconds to wait for a connection.
+    pub connect_timeout_secs: u64,
+}
+
+/// `[redis]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    /// `redis://host:6379/0`; empty selects the embedded in-process store.
+    pub url: SecretString,
+    /// Prepended to every key and notice channel, so deployments can share a Redis.
+    pub key_prefix: String,
+    /// Seconds a connection attempt or a command may take.
+    pub timeout_secs: u64,
+}
+
+/// The format of application log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, coloured.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// A tracing filter: `info`, `qblog=debug,info`, … (`RUST_LOG` wins when set).
+    pub level: String,
+    /// `pretty` or `json`.
+    pub format: LogFormat,
+    /// Directory for log files (the access log).
+    pub dir: String,
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// HMAC key signing access tokens. Required in production (≥ 32 bytes); in
+    /// development and tests a random one is generated at start when unset.
+    #[serde(default)]
+    pub jwt_secret: Option<SecretString>,
+    /// Lifetime of a login session (the `sid` cookie's `Max-Age`).
+    pub session_ttl_secs: u64,
+    /// Lifetime of a bearer token.
+    pub token_ttl_secs: u64,
+    /// Add `Secure` to the session cookie (behind HTTPS).
+    pub cookie_secure: bool,
+}
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A file or variable could not be read or parsed.
+    #[error("configuration could not be loaded: {0}")]
+    Load(#[from] config::ConfigError),
+    /// A value is present but unusable.
+    #[error("invalid setting {key}: {problem}")]
+    Invalid {
+        /// The dotted key, e.g. `server.public_base_url`.
+        key: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// The least a token-signing key must hold.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Loads the layers for `environment` from `config_dir` and the process environment.
+    ///
+    /// # Errors
+    /// A missing `default.toml`, unparsable files or values, or a failed [`Self::validate`].
+    pub fn load(config_dir: &Path, environment: Environment) -> Result<Self, SettingsError> {
+        let layered = config::Config::builder()
+            .add_source(config::File::from(config_dir.join("default.toml")).required(true))
+            .add_source(
+                config::File::from(config_dir.join(format!("{}.toml", environment.as_str())))
+                    .required(false),
+            )
+            .add_source(
+                config::Environment::with_prefix("APP")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?;
+        let mut settings: Settings = layered.try_deserialize()?;
+        settings.environment = environment;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values the types alone cannot.
+    ///
+    /// # Errors
+    /// The first unusable value, by its dotted key.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |key: &'static str, problem: &str| {
+            Err(SettingsError::Invalid {
+                key,
+                problem: problem.to_owned(),
+            })
+        };
+        let base = &self.server.public_base_url;
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.ends_with('/') {
+            return invalid(
+                "server.public_base_url",
+                "must start with http:// or https:// and have no trailing slash",
+            );
+        }
+        if self.server.body_limit_bytes == 0 {
+            return invalid("server.body_limit_bytes", "must be at least 1");
+        }
+        let url = self.database.url.expose_secret();
+        let known = [
+            "sqlite:",
+            "postgres://",
+            "postgresql://",
+            "mysql://",
+            "mariadb://",
+        ];
+        if !known.iter().any(|scheme| url.starts_with(scheme)) {
+            return invalid(
+                "database.url",
+                "must start with sqlite:, postgres://, postgresql://, mysql:// or mariadb://",
+            );
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections", "must be at least 1");
+        }
+        let redis = self.redis.url.expose_secret();
+        if !(redis.is_empty() || redis.starts_with("redis://") || redis.starts_with("rediss://")) {
+            return invalid(
+                "redis.url",
+                "must be empty (embedded store) or start with redis:// or rediss://",
+            );
+        }
+        if self.auth.session_ttl_secs == 0 {
+            return invalid("auth.session_ttl_secs", "must be at least 1");
+        }
+        if self.auth.token_ttl_secs == 0 {
+            return invalid("auth.token_ttl_secs", "must be at least 1");
+        }
+        match &self.auth.jwt_secret {
+            Some(secret) if secret.expose_secret().len() < MIN_JWT_SECRET_BYTES => {
+                return invalid("auth.jwt_secret", "must be at least 32 bytes long");
+            }
+            None if self.environment == Environment::Production => {
+                return invalid(
+                    "auth.jwt_secret",
+                    "must be set in production (APP__AUTH__JWT_SECRET); refusing to start",
+                );
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Whether the embedded store is selected (empty `redis.url`).
+    pub fn uses_embedded_store(&self) -> bool {
+        self.redis.url.expose_secret().trim().is_empty()
+    }
+
+    /// `server.shutdown_timeout_secs` as a duration.
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.server.shutdown_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_dir() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config")
+    }
+
+    fn defaults() -> Settings {
+        Settings::load(&config_dir(), Environment::Test).expect("the shipped test settings load")
+    }
+
+    #[test]
+    fn the_shipped_files_load_for_every_environment_but_production() {
+        for environment in [Environment::Development, Environment::Test] {
+            let settings = Settings::load(&config_dir(), environment).expect("loads");
+            assert_eq!(settings.environment, environment);
+        }
+    }
+
+    #[test]
+    fn production_without_a_jwt_secret_refuses_and_names_the_setting() {
+        let mut settings = defaults();
+        settings.environment = Environment::Production;
+        settings.auth.jwt_secret = None;
+        let err = settings.validate().expect_err("refused");
+        assert!(err.to_string().contains("auth.jwt_secret"), "{err}");
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused_everywhere() {
+        let mut settings = defaults();
+        settings.auth.jwt_secret = Some(SecretString::from("short"));
+        assert!(settings.validate().is_err());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let mut settings = defaults();
+        settings.auth.jwt_secret = Some(SecretString::from("x".repeat(40)));
+        settings.database.url = SecretString::from("postgres://u:hunter2@db/x");
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"));
+        assert!(!printed.contains(&"x".repeat(40)));
+    }
+
+    #[test]
+    fn a_bad_public_url_is_named() {
+        let mut settings = defaults();
+        settings.server.public_base_url = "example.com/".into();
+        let err = settings.validate().expect_err("refused");
+        assert!(err.to_string().contains("server.public_base_url"));
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_named() {
+        let mut settings = defaults();
+        settings.database.url = SecretString::from("oracle://db");
+        let err = settings.validate().expect_err("refused");
+        assert!(err.to_string().contains("database.url"));
+    }
+}

@@ -1,0 +1,164 @@
+//! Building and running the HTTP application from [`Settings`].
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use poem::endpoint::BoxEndpoint;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::{Response, Server};
+use qblog_infrastructure::database::{self, DatabaseOptions, MigrationStep};
+use qblog_infrastructure::store::{
+    KeySpace, NoticeHub, RedisNoticeListener, redis_connection_manager,
+};
+use qblog_interface::health::HealthController;
+use qblog_interface::{Controllers, HttpOptions, build_app};
+use secrecy::ExposeSecret;
+
+use crate::di::{self, Modules, RedisResources, Resources};
+use crate::settings::Settings;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    address: SocketAddr,
+    endpoint: BoxEndpoint<'static, Response>,
+    shutdown_timeout: Duration,
+    /// Background tasks that live as long as the application (the Redis notice listener).
+    background: Vec<RedisNoticeListener>,
+}
+
+/// Opens the database pool described by the settings.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn connect_database(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    database::connect(&DatabaseOptions {
+        url: settings.database.url.expose_secret().to_owned(),
+        max_connections: settings.database.max_connections,
+        connect_timeout: Duration::from_secs(settings.database.connect_timeout_secs),
+    })
+    .await
+    .context("cannot connect to the database (database.url)")
+}
+
+impl Application {
+    /// Opens the resources, runs migrations when configured, wires the modules and
+    /// binds the listener (port 0 picks a free port).
+    ///
+    /// # Errors
+    /// When the database is unreachable, a migration fails, `redis.url` is invalid or
+    /// the address cannot be bound.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let database = connect_database(settings).await?;
+        if settings.database.auto_migrate {
+            database::run_migrations(&database, MigrationStep::Up)
+                .await
+                .context("migrations failed")?;
+        }
+
+        let mut background = Vec::new();
+        let redis = if settings.uses_embedded_store() {
+            None
+        } else {
+            let client = redis::Client::open(settings.redis.url.expose_secret())
+                .context("invalid redis.url")?;
+            let timeout = Duration::from_secs(settings.redis.timeout_secs);
+            let connection =
+                redis_connection_manager(&client, timeout).context("invalid redis.url")?;
+            let keys = KeySpace::new(settings.redis.key_prefix.clone());
+            let hub = Arc::new(NoticeHub::default());
+            background.push(RedisNoticeListener::spawn(
+                client,
+                keys.clone(),
+                Arc::clone(&hub),
+            ));
+            Some(RedisResources {
+                connection,
+                keys,
+                hub,
+            })
+        };
+
+        let modules = Modules::build(di::core_module(Resources { database, redis }));
+        let controllers = Controllers {
+            health: HealthController::new(modules.readiness()),
+        };
+        let endpoint = build_app(
+            controllers,
+            &HttpOptions {
+                public_base_url: settings.server.public_base_url.clone(),
+                body_limit_bytes: settings.server.body_limit_bytes,
+            },
+        );
+
+        let bind = format!("{}:{}", settings.server.host, settings.server.port);
+        let acceptor = TcpListener::bind(bind.clone())
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?;
+        let address = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+            .context("the listener has no socket address")?;
+
+        Ok(Self {
+            acceptor,
+            address,
+            endpoint,
+            shutdown_timeout: settings.shutdown_timeout(),
+            background,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and gives in-flight
+    /// requests up to `server.shutdown_timeout_secs` to finish.
+    ///
+    /// # Errors
+    /// An I/O error of the listener.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let background = self.background;
+        let result = Server::new_with_acceptor(self.acceptor)
+            .name("qblog")
+            .run_with_graceful_shutdown(self.endpoint, shutdown, Some(self.shutdown_timeout))
+            .await;
+        drop(background);
+        result
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
