@@ -126,13 +126,29 @@ impl Application {
     /// An I/O error of the listener.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let background = self.background;
-        let result = Server::new_with_acceptor(self.acceptor)
-            .name("qblog")
-            .run_with_graceful_shutdown(self.endpoint, shutdown, Some(self.shutdown_timeout))
-            .await;
+        let result = serve(
+            self.acceptor,
+            self.endpoint,
+            shutdown,
+            self.shutdown_timeout,
+        )
+        .await;
         drop(background);
         result
     }
+}
+
+/// Serves `endpoint` on `acceptor` until `shutdown`, then drains for at most `drain`.
+async fn serve(
+    acceptor: TcpAcceptor,
+    endpoint: BoxEndpoint<'static, Response>,
+    shutdown: impl Future<Output = ()> + Send,
+    drain: Duration,
+) -> std::io::Result<()> {
+    Server::new_with_acceptor(acceptor)
+        .name("qblog")
+        .run_with_graceful_shutdown(endpoint, shutdown, Some(drain))
+        .await
 }
 
 /// Resolves on SIGTERM or SIGINT (Ctrl-C).
@@ -160,5 +176,65 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => tracing::info!("SIGINT received, shutting down"),
         () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem::{EndpointExt, handler};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    #[handler]
+    async fn slow() -> &'static str {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        "finished"
+    }
+
+    async fn raw_get(address: SocketAddr) -> std::io::Result<String> {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await?;
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).await?;
+        Ok(reply)
+    }
+
+    #[tokio::test]
+    async fn a_request_in_flight_at_shutdown_is_finished_and_new_ones_are_refused() {
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .expect("bound");
+        let address = *acceptor.local_addr()[0].as_socket_addr().expect("socket");
+        let endpoint = slow.map_to_response().boxed();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            acceptor,
+            endpoint,
+            async {
+                let _ = stopped.await;
+            },
+            Duration::from_secs(5),
+        ));
+
+        let in_flight = tokio::spawn(raw_get(address));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.send(()).expect("server still running");
+
+        let reply = in_flight
+            .await
+            .expect("joined")
+            .expect("the slow request got a reply");
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        assert!(reply.ends_with("finished"), "{reply}");
+        server
+            .await
+            .expect("joined")
+            .expect("the server exited cleanly");
+        assert!(tokio::net::TcpStream::connect(address).await.is_err());
     }
 }

@@ -1,5 +1,7 @@
 //! Logging setup: `tracing` to stdout, pretty for people or JSON for machines.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -15,6 +17,7 @@ pub fn init(settings: &LogSettings) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
         .with_span_events(FmtSpan::NONE);
     let _ = match settings.format {
         LogFormat::Json => builder

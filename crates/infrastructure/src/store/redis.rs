@@ -140,6 +140,16 @@ fn millis(duration: Duration) -> u64 {
 }
 
 impl RedisKeyValueStore {
+    /// A store over `connection` in the key space `keys`, whose notices arrive through
+    /// `hub` (fed by a [`RedisNoticeListener`] on the same key space).
+    pub fn new(connection: ConnectionManager, keys: KeySpace, hub: Arc<NoticeHub>) -> Self {
+        Self {
+            connection,
+            keys,
+            hub,
+        }
+    }
+
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
         let mut connection = self.connection.clone();
         cmd.query_async(&mut connection).await.map_err(store_error)

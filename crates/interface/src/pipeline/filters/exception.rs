@@ -43,7 +43,7 @@ impl<E: Endpoint> Endpoint for ExceptionFilterEndpoint<E> {
                 ApiError::internal(format!("handler panicked: {what}"))
             }
         };
-        log(&error, &request_id);
+        log(&error);
         Ok(error.to_response(&request_id))
     }
 }
@@ -82,16 +82,15 @@ pub fn classify(err: poem::Error) -> ApiError {
     }
 }
 
-fn log(error: &ApiError, request_id: &str) {
+/// Logs the failure once; the request span (see `RequestIdMiddleware`) adds the id.
+fn log(error: &ApiError) {
     let status = error.status().as_u16();
     match error.cause_chain() {
         Some(cause) if status >= 500 => {
-            tracing::error!(request_id, status, code = error.code(), %cause, "request failed");
+            tracing::error!(status, code = error.code(), %cause, "request failed");
         }
-        Some(cause) => {
-            tracing::info!(request_id, status, code = error.code(), %cause, "request refused");
-        }
-        None => tracing::debug!(request_id, status, code = error.code(), "request refused"),
+        Some(cause) => tracing::info!(status, code = error.code(), %cause, "request refused"),
+        None => tracing::debug!(status, code = error.code(), "request refused"),
     }
 }
 

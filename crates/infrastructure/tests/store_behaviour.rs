@@ -1,0 +1,298 @@
+//! One behaviour suite for both `KeyValueStore` adapters.
+//!
+//! Every scenario runs against the embedded store and against Redis
+//! (`QBLOG_TEST_REDIS_URL`; required under `CI=true`), each Redis test in its own
+//! key prefix.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use qblog_domain::store::{CasOutcome, KeyValueStore, Notice, Subscription};
+use qblog_infrastructure::store::{
+    EmbeddedKeyValueStore, KeySpace, NoticeHub, RedisKeyValueStore, RedisNoticeListener,
+    redis_connection_manager,
+};
+use qblog_infrastructure::testing::{REDIS_URL_VAR, matrix_url, unique_redis_prefix};
+
+/// A store under test, with whatever must live as long as it does.
+struct Subject {
+    store: Arc<dyn KeyValueStore>,
+    _listener: Option<RedisNoticeListener>,
+}
+
+fn embedded() -> Subject {
+    Subject {
+        store: Arc::new(EmbeddedKeyValueStore::default()),
+        _listener: None,
+    }
+}
+
+/// A Redis store in a fresh prefix, whose notice listener is already subscribed.
+async fn redis() -> Option<Subject> {
+    let url = matrix_url(REDIS_URL_VAR)?;
+    let client = redis::Client::open(url.as_str()).expect("valid redis url");
+    let connection = redis_connection_manager(&client, Duration::from_secs(2)).expect("manager");
+    let keys = KeySpace::new(unique_redis_prefix());
+    let hub = Arc::new(NoticeHub::default());
+    // Wait for the listener's first Resync: from then on no notice can be missed.
+    let mut probe = hub.subscribe("probe");
+    let listener = RedisNoticeListener::spawn(client, keys.clone(), Arc::clone(&hub));
+    let first = tokio::time::timeout(Duration::from_secs(5), probe.next()).await;
+    assert_eq!(
+        first,
+        Ok(Some(Notice::Resync)),
+        "{REDIS_URL_VAR} does not answer"
+    );
+    Some(Subject {
+        store: Arc::new(RedisKeyValueStore::new(connection, keys, hub)),
+        _listener: Some(listener),
+    })
+}
+
+/// Declares the scenario `$name` once per adapter.
+macro_rules! both_adapters {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn embedded() {
+                super::$name(super::embedded().store).await;
+            }
+
+            #[tokio::test]
+            async fn redis() {
+                if let Some(subject) = super::redis().await {
+                    super::$name(Arc::clone(&subject.store)).await;
+                }
+            }
+
+            use std::sync::Arc;
+        }
+    };
+}
+
+async fn next_notice(subscription: &mut Box<dyn Subscription>) -> Option<Notice> {
+    tokio::time::timeout(Duration::from_secs(2), subscription.next())
+        .await
+        .ok()
+        .flatten()
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+both_adapters!(a_value_set_is_read_back_and_a_missing_one_is_none);
+async fn a_value_set_is_read_back_and_a_missing_one_is_none(store: Arc<dyn KeyValueStore>) {
+    assert_eq!(store.get("missing").await.ok(), Some(None));
+    store.set("k", "v1", MINUTE).await.expect("set");
+    assert_eq!(store.get("k").await.ok(), Some(Some("v1".to_owned())));
+    store.set("k", "v2", MINUTE).await.expect("overwrite");
+    assert_eq!(store.get("k").await.ok(), Some(Some("v2".to_owned())));
+}
+
+both_adapters!(a_value_expires_after_its_ttl);
+async fn a_value_expires_after_its_ttl(store: Arc<dyn KeyValueStore>) {
+    store
+        .set("short", "v", Duration::from_millis(150))
+        .await
+        .expect("set");
+    let left = store.time_to_live("short").await.expect("ttl");
+    assert!(
+        left.is_some_and(|d| d <= Duration::from_millis(150)),
+        "{left:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(store.get("short").await.ok(), Some(None));
+    assert_eq!(store.time_to_live("short").await.ok(), Some(None));
+}
+
+both_adapters!(set_if_absent_writes_only_once);
+async fn set_if_absent_writes_only_once(store: Arc<dyn KeyValueStore>) {
+    assert_eq!(
+        store.set_if_absent("once", "a", MINUTE).await.ok(),
+        Some(true)
+    );
+    assert_eq!(
+        store.set_if_absent("once", "b", MINUTE).await.ok(),
+        Some(false)
+    );
+    assert_eq!(store.get("once").await.ok(), Some(Some("a".to_owned())));
+}
+
+both_adapters!(delete_says_whether_a_value_was_there);
+async fn delete_says_whether_a_value_was_there(store: Arc<dyn KeyValueStore>) {
+    store.set("gone", "v", MINUTE).await.expect("set");
+    assert_eq!(store.delete("gone").await.ok(), Some(true));
+    assert_eq!(store.delete("gone").await.ok(), Some(false));
+    assert_eq!(store.get("gone").await.ok(), Some(None));
+}
+
+both_adapters!(compare_and_set_swaps_only_the_expected_value_and_keeps_the_ttl);
+async fn compare_and_set_swaps_only_the_expected_value_and_keeps_the_ttl(
+    store: Arc<dyn KeyValueStore>,
+) {
+    assert_eq!(
+        store.compare_and_set("cas", "a", "b", None).await.ok(),
+        Some(CasOutcome::Missing)
+    );
+    store
+        .set("cas", "a", Duration::from_secs(30))
+        .await
+        .expect("set");
+    assert_eq!(
+        store.compare_and_set("cas", "x", "b", None).await.ok(),
+        Some(CasOutcome::Mismatch {
+            current: "a".to_owned()
+        })
+    );
+    assert_eq!(
+        store.compare_and_set("cas", "a", "b", None).await.ok(),
+        Some(CasOutcome::Swapped)
+    );
+    assert_eq!(store.get("cas").await.ok(), Some(Some("b".to_owned())));
+    let left = store
+        .time_to_live("cas")
+        .await
+        .expect("ttl")
+        .expect("still live");
+    assert!(
+        left <= Duration::from_secs(30) && left > Duration::from_secs(25),
+        "{left:?}"
+    );
+}
+
+both_adapters!(of_twenty_concurrent_swaps_exactly_one_wins);
+async fn of_twenty_concurrent_swaps_exactly_one_wins(store: Arc<dyn KeyValueStore>) {
+    store.set("race", "open", MINUTE).await.expect("set");
+    let attempts: Vec<_> = (0..20)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .compare_and_set("race", "open", &format!("won by {i}"), None)
+                    .await
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for attempt in attempts {
+        if attempt.await.expect("joined").expect("answered") == CasOutcome::Swapped {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+}
+
+both_adapters!(a_swap_notifies_subscribers_and_a_mismatch_does_not);
+async fn a_swap_notifies_subscribers_and_a_mismatch_does_not(store: Arc<dyn KeyValueStore>) {
+    let mut subscription = store.subscribe("watch").await.expect("subscribed");
+    store.set("w", "1", MINUTE).await.expect("set");
+    store
+        .compare_and_set("w", "nope", "x", Some("watch"))
+        .await
+        .expect("answered");
+    store
+        .compare_and_set("w", "1", "2", Some("watch"))
+        .await
+        .expect("answered");
+    assert_eq!(
+        next_notice(&mut subscription).await,
+        Some(Notice::Message("2".to_owned()))
+    );
+}
+
+both_adapters!(published_messages_reach_subscribers_of_that_channel_only);
+async fn published_messages_reach_subscribers_of_that_channel_only(store: Arc<dyn KeyValueStore>) {
+    let mut mine = store.subscribe("mine").await.expect("subscribed");
+    let mut other = store.subscribe("other").await.expect("subscribed");
+    store.publish("mine", "hello").await.expect("published");
+    assert_eq!(
+        next_notice(&mut mine).await,
+        Some(Notice::Message("hello".to_owned()))
+    );
+    let nothing = tokio::time::timeout(Duration::from_millis(200), other.next()).await;
+    assert!(nothing.is_err(), "{nothing:?}");
+}
+
+both_adapters!(a_counter_counts_within_its_window_and_restarts_after);
+async fn a_counter_counts_within_its_window_and_restarts_after(store: Arc<dyn KeyValueStore>) {
+    let window = Duration::from_millis(300);
+    for expected in 1..=3 {
+        let counter = store.increment("hits", window).await.expect("counted");
+        assert_eq!(counter.count, expected);
+        assert!(counter.resets_in <= window);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        store
+            .increment("hits", window)
+            .await
+            .expect("counted")
+            .count,
+        1
+    );
+}
+
+both_adapters!(the_store_answers_a_ping);
+async fn the_store_answers_a_ping(store: Arc<dyn KeyValueStore>) {
+    assert!(store.ping().await.is_ok());
+}
+
+#[tokio::test]
+async fn redis_key_prefixes_keep_deployments_apart() {
+    let (Some(first), Some(second)) = (redis().await, redis().await) else {
+        return;
+    };
+    first
+        .store
+        .set("shared-name", "first", MINUTE)
+        .await
+        .expect("set");
+    assert_eq!(second.store.get("shared-name").await.ok(), Some(None));
+}
+
+#[tokio::test]
+async fn a_notice_published_on_one_redis_store_reaches_a_subscriber_of_another() {
+    // Two stores on one prefix are two instances of one deployment.
+    let Some(url) = matrix_url(REDIS_URL_VAR) else {
+        return;
+    };
+    let prefix = unique_redis_prefix();
+    let instance = |hub: Arc<NoticeHub>| {
+        let client = redis::Client::open(url.as_str()).expect("url");
+        let connection = redis_connection_manager(&client, Duration::from_secs(2)).expect("m");
+        let keys = KeySpace::new(prefix.clone());
+        let listener = RedisNoticeListener::spawn(client, keys.clone(), Arc::clone(&hub));
+        (RedisKeyValueStore::new(connection, keys, hub), listener)
+    };
+    let receiving_hub = Arc::new(NoticeHub::default());
+    let mut subscription: Box<dyn Subscription> = Box::new(receiving_hub.subscribe("qr"));
+    let (_receiver, _receiver_listener) = instance(Arc::clone(&receiving_hub));
+    assert_eq!(next_notice(&mut subscription).await, Some(Notice::Resync));
+    let (sender, _sender_listener) = instance(Arc::new(NoticeHub::default()));
+    sender.set("code", "unscanned", MINUTE).await.expect("set");
+    sender
+        .compare_and_set("code", "unscanned", "scanned", Some("qr"))
+        .await
+        .expect("swapped");
+    assert_eq!(
+        next_notice(&mut subscription).await,
+        Some(Notice::Message("scanned".to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_reported_unavailable_not_hung() {
+    let client = redis::Client::open("redis://127.0.0.1:1").expect("url");
+    let connection = redis_connection_manager(&client, Duration::from_millis(300)).expect("m");
+    let store = RedisKeyValueStore::new(
+        connection,
+        KeySpace::new(unique_redis_prefix()),
+        Arc::new(NoticeHub::default()),
+    );
+    let answer = tokio::time::timeout(Duration::from_secs(5), store.get("k"))
+        .await
+        .expect("answers within the timeout");
+    assert!(
+        matches!(answer, Err(qblog_domain::store::StoreError::Unavailable(_))),
+        "{answer:?}"
+    );
+}

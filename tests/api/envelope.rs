@@ -1,0 +1,98 @@
+//! Every error, the framework's own included, in the contract's envelope.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, spawn_app, spawn_with, test_settings};
+use qblog_infrastructure::testing::TestDatabase;
+use secrecy::SecretString;
+
+async fn assert_envelope(response: reqwest::Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("x-request-id header");
+    let body: Value = response.json().await.expect("a JSON envelope");
+    assert_eq!(body["errno"], -1, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body["request_id"], request_id.as_str(), "{body}");
+    body
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_envelope() {
+    let app = spawn_app().await;
+    assert_envelope(
+        app.get("/no/such/route").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_405_envelope() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .delete(format!("{}/health/live", app.address))
+        .send()
+        .await
+        .expect("sent");
+    assert_envelope(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+}
+
+async fn small_limit_app() -> TestApp {
+    let mut settings = test_settings();
+    let database = TestDatabase::sqlite();
+    settings.database.url = SecretString::from(database.url.clone());
+    settings.server.body_limit_bytes = 64;
+    spawn_with(settings, database).await
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_413_envelope() {
+    let app = small_limit_app().await;
+    let response = app
+        .client
+        .post(format!("{}/health/live", app.address))
+        .header("content-type", "application/json")
+        .body("x".repeat(65))
+        .send()
+        .await
+        .expect("sent");
+    assert_envelope(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+}
+
+#[tokio::test]
+async fn a_well_formed_request_id_is_echoed_in_header_and_body() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/nowhere", app.address))
+        .header("x-request-id", "trace-42")
+        .send()
+        .await
+        .expect("sent");
+    let body = assert_envelope(response, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(body["request_id"], "trace-42");
+}
+
+#[tokio::test]
+async fn a_success_carries_a_request_id_too() {
+    let app = spawn_app().await;
+    let response = app.get("/health/live").await;
+    assert!(response.headers().contains_key("x-request-id"));
+}

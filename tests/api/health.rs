@@ -1,0 +1,80 @@
+//! `/health/live`, `/health/ready`, the landing page, docs and the OpenAPI document.
+
+use serde_json::Value;
+
+use crate::backend_test;
+use crate::helpers::{spawn_app, spawn_with, test_settings};
+use qblog_infrastructure::testing::TestDatabase;
+use secrecy::SecretString;
+
+backend_test!(readiness_reports_every_dependency_up, |app| async move {
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["errno"], 0);
+    assert_eq!(body["data"]["status"], "ready");
+    assert_eq!(body["data"]["database"], "up");
+    assert_eq!(body["data"]["store"], "up");
+});
+
+#[tokio::test]
+async fn liveness_answers_200() {
+    let app = spawn_app().await;
+    let response = app.get("/health/live").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["data"]["status"], "live");
+}
+
+#[tokio::test]
+async fn readiness_is_503_naming_the_store_when_redis_is_down() {
+    let mut settings = test_settings();
+    let database = TestDatabase::sqlite();
+    settings.database.url = SecretString::from(database.url.clone());
+    // Nothing listens on port 1: the store is down from the start.
+    settings.redis.url = SecretString::from("redis://127.0.0.1:1".to_owned());
+    settings.redis.timeout_secs = 1;
+    let app = spawn_with(settings, database).await;
+
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["code"], "unavailable");
+    let message = body["message"].as_str().expect("message");
+    assert!(message.contains("store"), "{message}");
+    assert!(!message.contains("database"), "{message}");
+}
+
+#[tokio::test]
+async fn the_landing_page_links_the_docs() {
+    let app = spawn_app().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"))
+    );
+    let html = response.text().await.expect("text");
+    assert!(html.contains("href=\"/docs\""));
+}
+
+#[tokio::test]
+async fn swagger_ui_and_the_openapi_document_are_served() {
+    let app = spawn_app().await;
+    let docs = app.get("/docs").await;
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.expect("text").contains("swagger"));
+
+    let spec: Value = app.get("/openapi.json").await.json().await.expect("json");
+    assert!(
+        spec["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3."))
+    );
+    assert!(spec["paths"]["/health/ready"]["get"].is_object());
+    assert!(spec["components"]["schemas"]["Error"]["properties"]["request_id"].is_object());
+}
