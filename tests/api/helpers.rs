@@ -2,13 +2,16 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use qblog_infrastructure::testing::{
     MYSQL_URL_VAR, POSTGRES_URL_VAR, REDIS_URL_VAR, TestDatabase, matrix_url, unique_redis_prefix,
 };
 use qblog_server::settings::{Environment, Settings};
 use qblog_server::startup::Application;
+use reqwest::header::{COOKIE, SET_COOKIE};
 use secrecy::SecretString;
+use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 /// Which database and store a test app runs on.
@@ -28,10 +31,12 @@ pub enum Backend {
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
-    /// A client without a cookie jar.
+    /// A client without a cookie jar: tests pass cookies explicitly.
     pub client: reqwest::Client,
+    /// The settings the app runs with.
+    pub settings: Settings,
     stop: Option<oneshot::Sender<()>>,
-    _database: TestDatabase,
+    database: Arc<TestDatabase>,
 }
 
 impl Drop for TestApp {
@@ -42,21 +47,150 @@ impl Drop for TestApp {
     }
 }
 
+/// A user the tests register and log in.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Display name.
+    pub realname: String,
+}
+
+impl TestUser {
+    /// A user with a unique-enough name and a valid password.
+    pub fn new(username: &str) -> Self {
+        Self {
+            username: username.to_owned(),
+            password: format!("{username}-pass-1234"),
+            realname: format!("Real {username}"),
+        }
+    }
+}
+
+/// What a successful login hands a client.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The `sid` cookie value.
+    pub sid: String,
+    /// The bearer token.
+    pub token: String,
+    /// The whole `Set-Cookie` header.
+    pub set_cookie: String,
+    /// The login response's `data`.
+    pub data: Value,
+}
+
 impl TestApp {
-    /// `GET {address}{path}`.
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// `GET {path}`.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
-            .get(format!("{}{path}", self.address))
+            .get(self.url(path))
             .send()
             .await
             .expect("request sent")
     }
+
+    /// `POST {path}` with a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// `GET {path}` with the session cookie.
+    pub async fn get_with_cookie(&self, path: &str, sid: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header(COOKIE, format!("sid={sid}"))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// `GET {path}` with a bearer token.
+    pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Registers `user`, asserting 201.
+    pub async fn register(&self, user: &TestUser) -> Value {
+        let response = self
+            .post_json(
+                "/api/user/register",
+                &json!({"username": user.username, "password": user.password, "realname": user.realname}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "registering {}", user.username);
+        response.json().await.expect("json")
+    }
+
+    /// `POST /api/user/login` for `user` without asserting anything.
+    pub async fn try_login(&self, user: &TestUser) -> reqwest::Response {
+        self.post_json(
+            "/api/user/login",
+            &json!({"username": user.username, "password": user.password}),
+        )
+        .await
+    }
+
+    /// Logs `user` in, asserting 200.
+    pub async fn login(&self, user: &TestUser) -> Session {
+        let response = self.try_login(user).await;
+        assert_eq!(response.status(), 200, "logging in {}", user.username);
+        session_of(response).await
+    }
+
+    /// Registers and logs in `user`.
+    pub async fn signed_up(&self, user: &TestUser) -> Session {
+        self.register(user).await;
+        self.login(user).await
+    }
 }
 
-/// Settings for a test: the shipped `test` layer, port 0.
+/// The session a login response set up.
+pub async fn session_of(response: reqwest::Response) -> Session {
+    let set_cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("a Set-Cookie header");
+    let sid = set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.trim().strip_prefix("sid="))
+        .map(str::to_owned)
+        .expect("a sid cookie");
+    let body: Value = response.json().await.expect("json");
+    Session {
+        sid,
+        token: body["data"]["token"].as_str().expect("a token").to_owned(),
+        set_cookie,
+        data: body["data"].clone(),
+    }
+}
+
+/// Settings for a test: the shipped `test` layer, port 0, a fixed signing key.
 pub fn test_settings() -> Settings {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-    Settings::load(&dir, Environment::Test).expect("test settings load")
+    let mut settings = Settings::load(&dir, Environment::Test).expect("test settings load");
+    settings.auth.jwt_secret = Some(SecretString::from("test-signing-key-".repeat(3)));
+    settings
 }
 
 /// An app on SQLite and the embedded store.
@@ -66,9 +200,9 @@ pub async fn spawn_app() -> TestApp {
         .expect("the default backend is always available")
 }
 
-/// An app on `backend`, or `None` (after saying so) when that backend is not
-/// configured outside CI. Under `CI=true` a missing backend fails the test.
-pub async fn spawn_app_on(backend: Backend) -> Option<TestApp> {
+/// Settings and a fresh database for `backend`, or `None` (after saying so) when that
+/// backend is not configured outside CI. Under `CI=true` a missing backend fails.
+pub async fn backend(backend: Backend) -> Option<(Settings, TestDatabase)> {
     let needs_redis = matches!(backend, Backend::SqliteRedis | Backend::PostgresRedis);
     let redis_url = if needs_redis {
         Some(matrix_url(REDIS_URL_VAR)?)
@@ -94,11 +228,22 @@ pub async fn spawn_app_on(backend: Backend) -> Option<TestApp> {
     settings.database.url = SecretString::from(database.url.clone());
     settings.redis.url = SecretString::from(redis_url.unwrap_or_default());
     settings.redis.key_prefix = unique_redis_prefix();
+    Some((settings, database))
+}
+
+/// An app on `backend` (see [`backend`]).
+pub async fn spawn_app_on(which: Backend) -> Option<TestApp> {
+    let (settings, database) = backend(which).await?;
     Some(spawn_with(settings, database).await)
 }
 
 /// Starts an app with exactly `settings`, keeping `database` alive as long as it runs.
 pub async fn spawn_with(settings: Settings, database: TestDatabase) -> TestApp {
+    spawn_sharing(settings, Arc::new(database)).await
+}
+
+/// Starts another instance on the same database (and, by its settings, the same store).
+pub async fn spawn_sharing(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
     let app = Application::build(&settings).await.expect("the app builds");
     let address: SocketAddr = app.address();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -111,8 +256,16 @@ pub async fn spawn_with(settings: Settings, database: TestDatabase) -> TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),
+        settings,
         stop: Some(stop),
-        _database: database,
+        database,
+    }
+}
+
+impl TestApp {
+    /// A second instance of this app: same database, same store, same signing key.
+    pub async fn another_instance(&self) -> TestApp {
+        spawn_sharing(self.settings.clone(), Arc::clone(&self.database)).await
     }
 }
 

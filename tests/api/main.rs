@@ -8,3 +8,4 @@ mod helpers;
 
 mod envelope;
 mod health;
+mod user;

@@ -1,4 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod health;
+pub mod user;

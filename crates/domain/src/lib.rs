@@ -1,6 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod clock;
 pub mod health;
 pub mod store;
+pub mod throttle;
+pub mod user;
+pub mod validation;

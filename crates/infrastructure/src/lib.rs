@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod clock;
 pub mod database;
 pub mod store;
 pub mod testing;
+pub mod user;

@@ -4,19 +4,26 @@
 pub mod health;
 pub mod pages;
 pub mod pipeline;
+pub mod user;
 
 use poem::endpoint::BoxEndpoint;
 use poem::{EndpointExt, Response, Route};
 use poem_openapi::{OpenApiService, Tags};
 
+use ipnet::IpNet;
+
 use crate::health::HealthController;
 use crate::pages::PagesController;
 use crate::pipeline::filters::ExceptionFilter;
-use crate::pipeline::middleware::{BodyLimit, RequestIdMiddleware};
+use crate::pipeline::guards::GuardContext;
+use crate::pipeline::middleware::{BodyLimit, ClientIpMiddleware, RequestIdMiddleware};
+use crate::user::UserController;
 
 /// The groups operations are listed under in the API documentation.
 #[derive(Debug, Tags)]
 pub enum ApiTags {
+    /// Accounts, login and logout.
+    User,
     /// Probes and metrics for operators.
     Operations,
 }
@@ -25,6 +32,8 @@ pub enum ApiTags {
 pub struct Controllers {
     /// Health probes.
     pub health: HealthController,
+    /// Accounts and login.
+    pub user: UserController,
 }
 
 /// The HTTP-level settings the interface needs.
@@ -34,15 +43,18 @@ pub struct HttpOptions {
     pub public_base_url: String,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 /// Assembles the whole HTTP application: routes, docs and the pipeline.
 pub fn build_app(
     controllers: Controllers,
+    guard: GuardContext,
     options: &HttpOptions,
 ) -> BoxEndpoint<'static, Response> {
     let api = OpenApiService::new(
-        (PagesController, controllers.health),
+        (PagesController, controllers.health, controllers.user),
         "qblog",
         env!("CARGO_PKG_VERSION"),
     )
@@ -56,7 +68,9 @@ pub fn build_app(
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", api)
+        .data(guard)
         .with(BodyLimit::new(options.body_limit_bytes))
+        .with(ClientIpMiddleware::new(options.trusted_proxies.clone()))
         .with(ExceptionFilter)
         .with(RequestIdMiddleware)
         .boxed()

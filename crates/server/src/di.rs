@@ -18,9 +18,19 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use qblog_application::auth::{AuthService, AuthServiceImpl, AuthServiceImplParameters};
 use qblog_application::health::{ReadinessChecker, ReadinessService};
+use qblog_application::user::{UserService, UserServiceImpl};
 use qblog_domain::clock::Clock;
 use qblog_domain::store::KeyValueStore;
+use qblog_domain::throttle::Throttle;
+use qblog_domain::user::UserRepository;
+use qblog_infrastructure::auth::{
+    JwtKeys, JwtTokenIssuer, JwtTokenIssuerParameters, StoreSessionStore, StoreThrottle,
+    StoreTokenRevocations,
+};
 use qblog_infrastructure::clock::SystemClock;
 use qblog_infrastructure::database::{
     DatabasePool, SeaOrmDatabaseHealth, SeaOrmPool, SeaOrmPoolParameters,
@@ -28,35 +38,49 @@ use qblog_infrastructure::database::{
 use qblog_infrastructure::store::{
     EmbeddedKeyValueStore, KeySpace, NoticeHub, RedisKeyValueStore, RedisKeyValueStoreParameters,
 };
+use qblog_infrastructure::user::{
+    Argon2PasswordHasher, Argon2PasswordHasherParameters, SeaOrmUserRepository,
+};
 use sea_orm::DatabaseConnection;
 use shaku::{HasComponent, module};
+use tokio::sync::Semaphore;
 
-/// What every feature module needs from the process: the store, the pool, the clock.
+/// What every feature module needs from the process: the store, the pool, the clock,
+/// and attempt counters on the store.
 pub trait CoreModule:
-    HasComponent<dyn KeyValueStore> + HasComponent<dyn DatabasePool> + HasComponent<dyn Clock>
+    HasComponent<dyn KeyValueStore>
+    + HasComponent<dyn DatabasePool>
+    + HasComponent<dyn Clock>
+    + HasComponent<dyn Throttle>
 {
 }
 
-pub use modules::{EmbeddedCoreModule, HealthModule, RedisCoreModule};
+/// What other features need from accounts: the services and the user repository.
+pub trait AccountsModuleInterface:
+    HasComponent<dyn AuthService> + HasComponent<dyn UserService> + HasComponent<dyn UserRepository>
+{
+}
+
+pub use modules::{AccountsModule, EmbeddedCoreModule, HealthModule, RedisCoreModule};
 
 /// The module definitions. `module!` cannot carry doc comments, so they are said here:
 /// `RedisCoreModule` is the core for several instances (values and notices in a shared
 /// Redis), `EmbeddedCoreModule` the core for one instance (everything in this process),
-/// `HealthModule` the readiness probes.
+/// `HealthModule` the readiness probes, `AccountsModule` users, login, sessions and tokens.
 #[allow(missing_docs)]
 mod modules {
     use super::*;
 
     module! {
         pub RedisCoreModule: CoreModule {
-            components = [RedisKeyValueStore, SeaOrmPool, SystemClock],
+            components = [RedisKeyValueStore, SeaOrmPool, SystemClock, StoreThrottle],
             providers = []
         }
     }
 
     module! {
         pub EmbeddedCoreModule: CoreModule {
-            components = [EmbeddedKeyValueStore, SeaOrmPool, SystemClock],
+            components = [EmbeddedKeyValueStore, SeaOrmPool, SystemClock, StoreThrottle],
             providers = []
         }
     }
@@ -68,6 +92,26 @@ mod modules {
 
             use dyn CoreModule {
                 components = [dyn KeyValueStore, dyn DatabasePool],
+                providers = []
+            }
+        }
+    }
+
+    module! {
+        pub AccountsModule: AccountsModuleInterface {
+            components = [
+                SeaOrmUserRepository,
+                Argon2PasswordHasher,
+                StoreSessionStore,
+                JwtTokenIssuer,
+                StoreTokenRevocations,
+                UserServiceImpl,
+                AuthServiceImpl,
+            ],
+            providers = [],
+
+            use dyn CoreModule {
+                components = [dyn KeyValueStore, dyn DatabasePool, dyn Clock, dyn Throttle],
                 providers = []
             }
         }
@@ -116,24 +160,75 @@ pub fn core_module(resources: Resources) -> Arc<dyn CoreModule> {
     }
 }
 
+/// The settings-derived parameters of the accounts module.
+pub struct AuthOptions {
+    /// The HMAC key for access tokens.
+    pub jwt_secret: Vec<u8>,
+    /// Access token lifetime.
+    pub token_ttl: Duration,
+    /// Session lifetime.
+    pub session_ttl: Duration,
+    /// Failed logins per username per window.
+    pub max_failures_per_user: u64,
+    /// Failed logins per client per window.
+    pub max_failures_per_client: u64,
+    /// The failure-counting window.
+    pub failure_window: Duration,
+    /// Password hashes at once.
+    pub hash_concurrency: usize,
+}
+
 /// Every module of the application, built once at start-up.
 pub struct Modules {
     /// The shared core.
     pub core: Arc<dyn CoreModule>,
     /// Health.
     pub health: Arc<HealthModule>,
+    /// Users and authentication.
+    pub accounts: Arc<AccountsModule>,
 }
 
 impl Modules {
     /// Builds the feature modules over `core`.
-    pub fn build(core: Arc<dyn CoreModule>) -> Self {
+    pub fn build(core: Arc<dyn CoreModule>, auth: AuthOptions) -> Self {
         let health = Arc::new(HealthModule::builder(Arc::clone(&core)).build());
-        Self { core, health }
+        let accounts = Arc::new(
+            AccountsModule::builder(Arc::clone(&core))
+                .with_component_parameters::<JwtTokenIssuer>(JwtTokenIssuerParameters {
+                    keys: JwtKeys::from_secret(&auth.jwt_secret),
+                    lifetime: auth.token_ttl,
+                })
+                .with_component_parameters::<Argon2PasswordHasher>(Argon2PasswordHasherParameters {
+                    permits: Arc::new(Semaphore::new(auth.hash_concurrency.max(1))),
+                })
+                .with_component_parameters::<AuthServiceImpl>(AuthServiceImplParameters {
+                    session_ttl: auth.session_ttl,
+                    max_failures_per_user: auth.max_failures_per_user,
+                    max_failures_per_client: auth.max_failures_per_client,
+                    failure_window: auth.failure_window,
+                })
+                .build(),
+        );
+        Self {
+            core,
+            health,
+            accounts,
+        }
     }
 
     /// The readiness service, for the health controller.
     pub fn readiness(&self) -> Arc<dyn ReadinessService> {
         self.health.resolve()
+    }
+
+    /// The authentication service, for the user controller and the auth guard.
+    pub fn auth(&self) -> Arc<dyn AuthService> {
+        self.accounts.resolve()
+    }
+
+    /// The account service, for the user controller.
+    pub fn users(&self) -> Arc<dyn UserService> {
+        self.accounts.resolve()
     }
 }
 
@@ -143,6 +238,29 @@ mod tests {
     use qblog_application::health::{DependencyStatus, Readiness};
 
     use super::*;
+
+    fn test_auth_options() -> AuthOptions {
+        AuthOptions {
+            jwt_secret: vec![7; 32],
+            token_ttl: Duration::from_secs(60),
+            session_ttl: Duration::from_secs(60),
+            max_failures_per_user: 5,
+            max_failures_per_client: 20,
+            failure_window: Duration::from_secs(60),
+            hash_concurrency: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_accounts_module_resolves_its_services() {
+        let core = core_module(Resources {
+            database: memory_database().await,
+            redis: None,
+        });
+        let modules = Modules::build(core, test_auth_options());
+        let _auth = modules.auth();
+        let _users = modules.users();
+    }
 
     async fn memory_database() -> DatabaseConnection {
         sea_orm::Database::connect("sqlite::memory:")
@@ -156,7 +274,7 @@ mod tests {
             database: memory_database().await,
             redis: None,
         });
-        let modules = Modules::build(core);
+        let modules = Modules::build(core, test_auth_options());
         let readiness = modules.readiness().check().await;
         assert!(readiness.is_ready(), "{readiness:?}");
     }

@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -87,6 +88,9 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
     pub shutdown_timeout_secs: u64,
+    /// Reverse proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[database]`
@@ -147,6 +151,18 @@ pub struct AuthSettings {
     pub token_ttl_secs: u64,
     /// Add `Secure` to the session cookie (behind HTTPS).
     pub cookie_secure: bool,
+    /// Failed logins per username per window before 429.
+    pub max_failed_logins: u64,
+    /// Failed logins per client address per window before 429.
+    pub max_failed_logins_per_ip: u64,
+    /// The window failed logins are counted in.
+    pub failed_login_window_secs: u64,
+    /// Origins besides `server.public_base_url` whose pages may make cookie-authenticated
+    /// unsafe requests (`https://app.example.com`).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Password hashes computed at once; 0 means one per CPU core.
+    pub hash_concurrency: usize,
 }
 
 /// Why the configuration could not be used.
@@ -184,7 +200,10 @@ impl Settings {
                 config::Environment::with_prefix("APP")
                     .prefix_separator("__")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("server.trusted_proxies")
+                    .with_list_parse_key("auth.allowed_origins"),
             )
             .build()?;
         let mut settings: Settings = layered.try_deserialize()?;
@@ -238,6 +257,30 @@ impl Settings {
                 "must be empty (embedded store) or start with redis:// or rediss://",
             );
         }
+        for proxy in &self.server.trusted_proxies {
+            if parse_net(proxy).is_none() {
+                return invalid(
+                    "server.trusted_proxies",
+                    "every entry must be an IP address or a CIDR block",
+                );
+            }
+        }
+        for origin in &self.auth.allowed_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://"))
+                || origin.trim_end_matches('/').matches('/').count() > 2
+            {
+                return invalid(
+                    "auth.allowed_origins",
+                    "every entry must be an origin like https://app.example.com",
+                );
+            }
+        }
+        if self.auth.max_failed_logins == 0 || self.auth.max_failed_logins_per_ip == 0 {
+            return invalid("auth.max_failed_logins", "limits must be at least 1");
+        }
+        if self.auth.failed_login_window_secs == 0 {
+            return invalid("auth.failed_login_window_secs", "must be at least 1");
+        }
         if self.auth.session_ttl_secs == 0 {
             return invalid("auth.session_ttl_secs", "must be at least 1");
         }
@@ -264,10 +307,27 @@ impl Settings {
         self.redis.url.expose_secret().trim().is_empty()
     }
 
+    /// `server.trusted_proxies`, parsed (validated at load).
+    pub fn trusted_proxies(&self) -> Vec<IpNet> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .filter_map(|entry| parse_net(entry))
+            .collect()
+    }
+
     /// `server.shutdown_timeout_secs` as a duration.
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.server.shutdown_timeout_secs)
     }
+}
+
+/// An IP address (a /32 or /128 network) or a CIDR block.
+fn parse_net(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .ok()
+        .or_else(|| text.parse::<std::net::IpAddr>().ok().map(IpNet::from))
 }
 
 #[cfg(test)]
@@ -322,6 +382,17 @@ mod tests {
         settings.server.public_base_url = "example.com/".into();
         let err = settings.validate().expect_err("refused");
         assert!(err.to_string().contains("server.public_base_url"));
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_blocks_and_refuse_anything_else() {
+        let mut settings = defaults();
+        settings.server.trusted_proxies = vec!["10.0.0.0/8".into(), "192.0.2.1".into()];
+        assert!(settings.validate().is_ok());
+        assert_eq!(settings.trusted_proxies().len(), 2);
+        settings.server.trusted_proxies.push("proxy.local".into());
+        let err = settings.validate().expect_err("refused");
+        assert!(err.to_string().contains("server.trusted_proxies"));
     }
 
     #[test]

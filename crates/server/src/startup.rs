@@ -14,10 +14,13 @@ use qblog_infrastructure::store::{
     KeySpace, NoticeHub, RedisNoticeListener, redis_connection_manager,
 };
 use qblog_interface::health::HealthController;
+use qblog_interface::pipeline::guards::{GuardContext, origin_of};
+use qblog_interface::user::{CookiePolicy, UserController};
 use qblog_interface::{Controllers, HttpOptions, build_app};
+use rand::RngCore;
 use secrecy::ExposeSecret;
 
-use crate::di::{self, Modules, RedisResources, Resources};
+use crate::di::{self, AuthOptions, Modules, RedisResources, Resources};
 use crate::settings::Settings;
 
 /// A bound, ready-to-run server.
@@ -82,15 +85,31 @@ impl Application {
             })
         };
 
-        let modules = Modules::build(di::core_module(Resources { database, redis }));
+        let modules = Modules::build(
+            di::core_module(Resources { database, redis }),
+            auth_options(settings),
+        );
         let controllers = Controllers {
             health: HealthController::new(modules.readiness()),
+            user: UserController::new(
+                modules.users(),
+                modules.auth(),
+                CookiePolicy {
+                    secure: settings.auth.cookie_secure,
+                },
+            ),
+        };
+        let guard = GuardContext {
+            auth: modules.auth(),
+            allowed_origins: Arc::new(allowed_origins(settings)),
         };
         let endpoint = build_app(
             controllers,
+            guard,
             &HttpOptions {
                 public_base_url: settings.server.public_base_url.clone(),
                 body_limit_bytes: settings.server.body_limit_bytes,
+                trusted_proxies: settings.trusted_proxies(),
             },
         );
 
@@ -149,6 +168,44 @@ async fn serve(
         .name("qblog")
         .run_with_graceful_shutdown(endpoint, shutdown, Some(drain))
         .await
+}
+
+/// The accounts module's parameters. Without `auth.jwt_secret` (allowed outside
+/// production only; `Settings::validate` refuses it there) a random key is made, and
+/// tokens then die with the process and do not cross instances.
+fn auth_options(settings: &Settings) -> AuthOptions {
+    let jwt_secret = match &settings.auth.jwt_secret {
+        Some(secret) => secret.expose_secret().as_bytes().to_vec(),
+        None => {
+            tracing::warn!(
+                "auth.jwt_secret is not set: using a random key for this process; \
+                 bearer tokens will not survive a restart or work on other instances"
+            );
+            let mut key = vec![0u8; 32];
+            rand::rng().fill_bytes(&mut key);
+            key
+        }
+    };
+    let hash_concurrency = match settings.auth.hash_concurrency {
+        0 => std::thread::available_parallelism().map_or(2, usize::from),
+        n => n,
+    };
+    AuthOptions {
+        jwt_secret,
+        token_ttl: Duration::from_secs(settings.auth.token_ttl_secs),
+        session_ttl: Duration::from_secs(settings.auth.session_ttl_secs),
+        max_failures_per_user: settings.auth.max_failed_logins,
+        max_failures_per_client: settings.auth.max_failed_logins_per_ip,
+        failure_window: Duration::from_secs(settings.auth.failed_login_window_secs),
+        hash_concurrency,
+    }
+}
+
+/// Origins whose pages may make cookie-authenticated unsafe requests.
+fn allowed_origins(settings: &Settings) -> Vec<String> {
+    std::iter::once(origin_of(&settings.server.public_base_url))
+        .chain(settings.auth.allowed_origins.iter().map(|o| origin_of(o)))
+        .collect()
 }
 
 /// Resolves on SIGTERM or SIGINT (Ctrl-C).

@@ -4,9 +4,11 @@
 //! The same migrations (the `qblog-migrations` crate) run on all three.
 
 mod connect;
+mod errors;
 mod health;
 mod pool;
 
 pub use connect::{DatabaseOptions, MigrationStep, connect, migration_status, run_migrations};
+pub use errors::{is_unavailable, is_unique_violation};
 pub use health::SeaOrmDatabaseHealth;
 pub use pool::{DatabasePool, SeaOrmPool, SeaOrmPoolParameters};

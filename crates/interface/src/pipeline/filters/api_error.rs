@@ -8,7 +8,10 @@ use poem::{IntoResponse, Response};
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
+use qblog_domain::auth::AuthError;
 use qblog_domain::store::StoreError;
+use qblog_domain::user::UserError;
+use qblog_domain::validation::FieldError;
 
 /// Seconds a client is asked to wait after a 503.
 const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
@@ -279,9 +282,101 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<FieldError> for ApiError {
+    fn from(err: FieldError) -> Self {
+        Self::validation(err.field, err.problem)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::InvalidCredentials => {
+                Self::new(ErrorCode::Unauthenticated, "wrong username or password")
+                    .with_specific_code("invalid_credentials")
+            }
+            AuthError::Unauthenticated => Self::new(ErrorCode::Unauthenticated, "please log in"),
+            AuthError::Throttled { retry_after } => Self::new(
+                ErrorCode::TooManyRequests,
+                "too many failed logins, try again later",
+            )
+            .with_retry_after(retry_after.as_secs().max(1)),
+            AuthError::CrossSite => Self::new(ErrorCode::Forbidden, "cross-site request refused"),
+            AuthError::Unavailable(_) => {
+                Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
+            }
+            AuthError::Unexpected(_) => Self::internal(err),
+        }
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(err: UserError) -> Self {
+        match err {
+            UserError::UsernameTaken => Self::new(ErrorCode::Conflict, "the username is taken")
+                .with_specific_code("username_taken"),
+            UserError::Unavailable(_) => {
+                Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
+            }
+            UserError::Unexpected(_) => Self::internal(err),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_contract_codes_of_the_auth_and_user_errors() {
+        let cases: Vec<(ApiError, u16, &str)> = vec![
+            (
+                AuthError::InvalidCredentials.into(),
+                401,
+                "invalid_credentials",
+            ),
+            (AuthError::Unauthenticated.into(), 401, "unauthenticated"),
+            (
+                AuthError::Throttled {
+                    retry_after: std::time::Duration::from_secs(30),
+                }
+                .into(),
+                429,
+                "too_many_requests",
+            ),
+            (AuthError::CrossSite.into(), 403, "forbidden"),
+            (
+                AuthError::Unavailable("x".into()).into(),
+                503,
+                "unavailable",
+            ),
+            (UserError::UsernameTaken.into(), 409, "username_taken"),
+            (
+                FieldError::new("username", "too short").into(),
+                400,
+                "validation_failed",
+            ),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!(err.status().as_u16(), status, "{err}");
+            assert_eq!(err.code(), code, "{err}");
+        }
+    }
+
+    #[test]
+    fn a_throttled_login_says_when_to_retry() {
+        let err = ApiError::from(AuthError::Throttled {
+            retry_after: std::time::Duration::from_secs(30),
+        });
+        let response = err.to_response("rid");
+        assert_eq!(
+            response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("30")
+        );
+    }
 
     #[test]
     fn every_code_maps_back_from_its_own_status() {

@@ -66,6 +66,7 @@ pub fn classify(err: poem::Error) -> ApiError {
         ErrorCode::Internal | ErrorCode::Unavailable => {
             ApiError::new(code, "internal error").with_cause(err.to_string())
         }
+        ErrorCode::Unauthenticated => ApiError::new(code, "please log in"),
         ErrorCode::NotFound if err.is::<poem::error::NotFoundError>() => {
             ApiError::new(code, "no such route")
         }

@@ -1,5 +1,11 @@
 //! Guards: decide whether a request may reach its handler at all.
 //!
-//! Guards arrive with the features that need them (authentication, ownership,
-//! throttling); each lives in its own file here and is declared on the routes it
-//! protects, as a poem-openapi security scheme or extractor.
+//! - [`Auth`] / [`OptionalAuth`] — the auth guard: a bearer token or the `sid` cookie
+//!   (with the CSRF origin check for cookie-authenticated unsafe requests). A handler
+//!   declares it by taking the type as a parameter.
+
+mod auth;
+
+pub use auth::{
+    Auth, BearerAuth, GuardContext, OptionalAuth, SESSION_COOKIE, SessionAuth, origin_of,
+};

@@ -4,9 +4,13 @@
 //!   `x-request-id`), opens a tracing span carrying it, and returns it on the response.
 //! - [`BodyLimit`] refuses bodies larger than `server.body_limit_bytes` with 413,
 //!   whether or not the client announced the length.
+//! - [`ClientIpMiddleware`] resolves the client's address, trusting
+//!   `X-Forwarded-For` only from `server.trusted_proxies`.
 
 mod body_limit;
+mod client_ip;
 mod request_id;
 
 pub use body_limit::BodyLimit;
+pub use client_ip::{ClientIp, ClientIpMiddleware};
 pub use request_id::{RequestId, RequestIdMiddleware};

@@ -1,0 +1,5 @@
+//! Accounts: registering users.
+
+mod service;
+
+pub use service::{Registration, UserService, UserServiceImpl};

@@ -1,0 +1,214 @@
+//! The auth guard: who is calling, from a bearer token or the `sid` session cookie.
+//!
+//! A handler declares it by taking [`Auth`] (login required) or [`OptionalAuth`]
+//! (anonymous allowed); poem-openapi runs the guard before the handler and documents
+//! both schemes in the OpenAPI document. A bearer token is tried first, then the
+//! cookie. Cookie-authenticated unsafe requests also pass the CSRF check here.
+
+use std::sync::Arc;
+
+use poem::Request;
+use poem::http::Method;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::{ApiKey, Bearer};
+use qblog_application::auth::AuthService;
+use qblog_domain::auth::{AuthError, Principal};
+
+use crate::pipeline::filters::ApiError;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "sid";
+
+/// What the guard needs, shared through the request data.
+#[derive(Clone)]
+pub struct GuardContext {
+    /// Checks credentials.
+    pub auth: Arc<dyn AuthService>,
+    /// Origins allowed to make cookie-authenticated unsafe requests
+    /// (`scheme://host[:port]`): the public base URL and `auth.allowed_origins`.
+    pub allowed_origins: Arc<Vec<String>>,
+}
+
+impl GuardContext {
+    fn of(req: &Request) -> Result<&Self, ApiError> {
+        req.data::<GuardContext>()
+            .ok_or_else(|| ApiError::internal("the auth guard has no context"))
+    }
+}
+
+/// A bearer access token (`Authorization: Bearer …`).
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "bearer",
+    ty = "bearer",
+    bearer_format = "JWT",
+    checker = "check_bearer"
+)]
+pub struct BearerAuth(pub Principal);
+
+/// The `sid` session cookie set by login.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "session",
+    ty = "api_key",
+    key_name = "sid",
+    key_in = "cookie",
+    checker = "check_session"
+)]
+pub struct SessionAuth(pub Principal);
+
+async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    let context = GuardContext::of(req)?;
+    Ok(context
+        .auth
+        .authenticate_bearer(&bearer.token)
+        .await
+        .map_err(ApiError::from)?)
+}
+
+async fn check_session(req: &Request, cookie: ApiKey) -> poem::Result<Principal> {
+    let context = GuardContext::of(req)?;
+    let principal = context
+        .auth
+        .authenticate_session(&cookie.key)
+        .await
+        .map_err(ApiError::from)?;
+    refuse_cross_site(req, &context.allowed_origins)?;
+    Ok(principal)
+}
+
+/// CSRF: a cookie travels with requests other sites trigger, so an unsafe method with
+/// an `Origin` (or `Referer`) from elsewhere is refused. Requests without either header
+/// (non-browser clients) pass; `SameSite=Lax` already keeps the cookie off most
+/// cross-site requests.
+fn refuse_cross_site(req: &Request, allowed: &[String]) -> Result<(), ApiError> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let origin = match (header("origin"), header("referer")) {
+        (Some(origin), _) => origin.to_owned(),
+        (None, Some(referer)) => origin_of(referer),
+        (None, None) => return Ok(()),
+    };
+    if allowed.iter().any(|ok| ok.eq_ignore_ascii_case(&origin)) {
+        Ok(())
+    } else {
+        Err(AuthError::CrossSite.into())
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+pub fn origin_of(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| after_scheme + i);
+    url[..end].to_owned()
+}
+
+/// The guard for routes that need a logged-in user.
+#[derive(SecurityScheme)]
+pub enum Auth {
+    /// Authenticated by a bearer token.
+    Bearer(BearerAuth),
+    /// Authenticated by the session cookie.
+    Session(SessionAuth),
+}
+
+impl Auth {
+    /// The calling user.
+    pub fn principal(&self) -> &Principal {
+        match self {
+            Self::Bearer(BearerAuth(principal)) | Self::Session(SessionAuth(principal)) => {
+                principal
+            }
+        }
+    }
+}
+
+/// The guard for routes open to everyone that act differently for a logged-in user.
+#[derive(SecurityScheme)]
+pub enum OptionalAuth {
+    /// Authenticated by a bearer token.
+    Bearer(BearerAuth),
+    /// Authenticated by the session cookie.
+    Session(SessionAuth),
+    /// No valid credential.
+    #[oai(fallback)]
+    Anonymous,
+}
+
+impl OptionalAuth {
+    /// The calling user, if any.
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            Self::Bearer(BearerAuth(principal)) | Self::Session(SessionAuth(principal)) => {
+                Some(principal)
+            }
+            Self::Anonymous => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_origin_of_a_url_is_its_scheme_host_and_port() {
+        assert_eq!(
+            origin_of("https://blog.example.com/a/b?c"),
+            "https://blog.example.com"
+        );
+        assert_eq!(origin_of("http://127.0.0.1:8000"), "http://127.0.0.1:8000");
+        assert_eq!(origin_of("http://h:1#x"), "http://h:1");
+    }
+
+    fn request(method: Method, origin: Option<&str>, referer: Option<&str>) -> Request {
+        let mut builder = Request::builder().method(method);
+        if let Some(origin) = origin {
+            builder = builder.header("origin", origin);
+        }
+        if let Some(referer) = referer {
+            builder = builder.header("referer", referer);
+        }
+        builder.finish()
+    }
+
+    fn allowed() -> Vec<String> {
+        vec!["http://127.0.0.1:8000".to_owned()]
+    }
+
+    #[test]
+    fn a_foreign_origin_on_a_post_is_refused() {
+        let req = request(Method::POST, Some("https://evil.example"), None);
+        let err = refuse_cross_site(&req, &allowed()).expect_err("refused");
+        assert_eq!(err.status().as_u16(), 403);
+    }
+
+    #[test]
+    fn a_foreign_referer_counts_when_there_is_no_origin() {
+        let req = request(Method::POST, None, Some("https://evil.example/page"));
+        assert!(refuse_cross_site(&req, &allowed()).is_err());
+    }
+
+    #[test]
+    fn our_own_origin_no_origin_and_safe_methods_pass() {
+        assert!(
+            refuse_cross_site(
+                &request(Method::POST, Some("http://127.0.0.1:8000"), None),
+                &allowed()
+            )
+            .is_ok()
+        );
+        assert!(refuse_cross_site(&request(Method::POST, None, None), &allowed()).is_ok());
+        assert!(
+            refuse_cross_site(
+                &request(Method::GET, Some("https://evil.example"), None),
+                &allowed()
+            )
+            .is_ok()
+        );
+    }
+}

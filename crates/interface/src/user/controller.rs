@@ -1,0 +1,132 @@
+//! `UserController`: thin handlers over `UserService` and `AuthService`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::Request;
+use poem::http::HeaderValue;
+use poem::http::header::SET_COOKIE;
+use poem::web::cookie::{Cookie, SameSite};
+use poem_openapi::OpenApi;
+use qblog_application::auth::{AuthService, Login, LoginAttempt};
+use qblog_application::user::UserService;
+use qblog_domain::auth::Credential;
+
+use super::dto::{LoginRequest, LoginView, RegisterRequest, UserView};
+use crate::ApiTags;
+use crate::pipeline::filters::ApiError;
+use crate::pipeline::guards::{Auth, SESSION_COOKIE};
+use crate::pipeline::interceptors::Reply;
+use crate::pipeline::middleware::ClientIp;
+use crate::pipeline::pipes::Valid;
+
+/// How the session cookie is written.
+#[derive(Debug, Clone, Copy)]
+pub struct CookiePolicy {
+    /// Add `Secure` (served over HTTPS).
+    pub secure: bool,
+}
+
+impl CookiePolicy {
+    /// `Set-Cookie` for a new session.
+    pub fn session(&self, login: &Login) -> HeaderValue {
+        self.render(login.session_id.as_str(), login.session_ttl)
+    }
+
+    /// `Set-Cookie` that removes the session cookie.
+    pub fn cleared(&self) -> HeaderValue {
+        self.render("", Duration::ZERO)
+    }
+
+    fn render(&self, value: &str, max_age: Duration) -> HeaderValue {
+        let mut cookie = Cookie::new_with_str(SESSION_COOKIE, value);
+        cookie.set_http_only(true);
+        cookie.set_same_site(SameSite::Lax);
+        cookie.set_path("/");
+        cookie.set_max_age(max_age);
+        cookie.set_secure(self.secure);
+        HeaderValue::from_str(&cookie.to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("sid=; Max-Age=0; Path=/"))
+    }
+}
+
+/// Accounts and login.
+pub struct UserController {
+    users: Arc<dyn UserService>,
+    auth: Arc<dyn AuthService>,
+    cookies: CookiePolicy,
+}
+
+impl UserController {
+    /// A controller over the user and auth services.
+    pub fn new(
+        users: Arc<dyn UserService>,
+        auth: Arc<dyn AuthService>,
+        cookies: CookiePolicy,
+    ) -> Self {
+        Self {
+            users,
+            auth,
+            cookies,
+        }
+    }
+}
+
+#[OpenApi(prefix_path = "/api/user", tag = "ApiTags::User")]
+impl UserController {
+    /// Register an account.
+    #[oai(path = "/register", method = "post")]
+    async fn register(
+        &self,
+        body: Valid<RegisterRequest>,
+    ) -> Result<Reply<UserView, 201>, ApiError> {
+        let user = self.users.register(body.0).await?;
+        Ok(Reply::new(UserView::from(&user)))
+    }
+
+    /// Log in: sets the `sid` session cookie and returns a bearer token for apps.
+    #[oai(path = "/login", method = "post")]
+    async fn login(
+        &self,
+        req: &Request,
+        body: Valid<LoginRequest>,
+    ) -> Result<Reply<LoginView>, ApiError> {
+        let credentials = body.0;
+        let login = self
+            .auth
+            .login(LoginAttempt {
+                username: credentials.username,
+                password: credentials.password,
+                client_ip: ClientIp::of(req).to_string(),
+            })
+            .await?;
+        Ok(Reply::new(LoginView::from(&login))
+            .with_header(SET_COOKIE, self.cookies.session(&login)))
+    }
+
+    /// Log out: ends this session and revokes this bearer token.
+    #[oai(path = "/logout", method = "post")]
+    async fn logout(&self, req: &Request, auth: Auth) -> Result<Reply<Option<bool>>, ApiError> {
+        let principal = auth.principal();
+        self.auth.logout(principal).await?;
+        // Called with a token and a cookie: end the cookie's session as well.
+        if matches!(principal.credential, Credential::Bearer { .. })
+            && let Some(sid) = req.cookie().get(SESSION_COOKIE)
+        {
+            self.auth.end_session(sid.value_str()).await?;
+        }
+        Ok(Reply::new(None).with_header(SET_COOKIE, self.cookies.cleared()))
+    }
+
+    /// The logged-in user.
+    #[oai(path = "/me", method = "get")]
+    async fn me(&self, auth: Auth) -> Reply<UserView> {
+        Reply::new(UserView::from(auth.principal()))
+    }
+
+    /// The logged-in user (the Node blog's name for `/me`).
+    #[oai(path = "/login-test", method = "get")]
+    async fn login_test(&self, auth: Auth) -> Reply<UserView> {
+        Reply::new(UserView::from(auth.principal()))
+    }
+}

@@ -1,0 +1,7 @@
+//! `/api/user/*`: register, login, logout, who am I.
+
+mod controller;
+mod dto;
+
+pub use controller::{CookiePolicy, UserController};
+pub use dto::{LoginRequest, LoginView, RegisterRequest, UserView};

@@ -1,0 +1,436 @@
+//! Users and authentication: every row of the contract's "Users" table, sessions,
+//! tokens, fixation, revocation, throttling, CSRF, and sessions across instances.
+
+use reqwest::StatusCode;
+use reqwest::header::COOKIE;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::backend_test;
+use crate::helpers::{
+    Backend, TestUser, backend, session_of, spawn_app, spawn_with, test_settings,
+};
+use qblog_infrastructure::testing::TestDatabase;
+
+async fn error_code(response: reqwest::Response) -> (StatusCode, String, String) {
+    let status = response.status();
+    let body: Value = response.json().await.expect("json envelope");
+    assert_eq!(body["errno"], -1, "{body}");
+    (
+        status,
+        body["code"].as_str().unwrap_or_default().to_owned(),
+        body["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+backend_test!(
+    register_login_me_and_logout_with_cookie_and_with_token,
+    |app| async move {
+        let alice = TestUser::new("alice");
+        let registered = app.register(&alice).await;
+        assert_eq!(registered["errno"], 0);
+        assert_eq!(registered["data"]["username"], "alice");
+        assert_eq!(registered["data"]["realname"], "Real alice");
+        assert!(registered["data"]["id"].as_i64().is_some());
+
+        let session = app.login(&alice).await;
+        assert_eq!(session.data["token_type"], "Bearer");
+        assert_eq!(session.data["expires_in"], 86_400);
+        assert_eq!(session.data["username"], "alice");
+
+        for path in ["/api/user/me", "/api/user/login-test"] {
+            let by_cookie: Value = app
+                .get_with_cookie(path, &session.sid)
+                .await
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(by_cookie["data"]["username"], "alice", "{path}");
+            let by_token: Value = app
+                .get_with_token(path, &session.token)
+                .await
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(by_token["data"]["realname"], "Real alice", "{path}");
+        }
+
+        // Logging out with the token revokes it; the cookie's session lives on.
+        let out = app
+            .client
+            .post(app.url("/api/user/logout"))
+            .bearer_auth(&session.token)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(out.status(), 200);
+        assert_eq!(
+            app.get_with_token("/api/user/me", &session.token)
+                .await
+                .status(),
+            401
+        );
+        assert_eq!(
+            app.get_with_cookie("/api/user/me", &session.sid)
+                .await
+                .status(),
+            200
+        );
+
+        // Logging out with the cookie ends the session and clears the cookie.
+        let out = app
+            .client
+            .post(app.url("/api/user/logout"))
+            .header(COOKIE, format!("sid={}", session.sid))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(out.status(), 200);
+        let cleared = out.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(
+            cleared.starts_with("sid=;") && cleared.contains("Max-Age=0"),
+            "{cleared}"
+        );
+        let body: Value = out.json().await.expect("json");
+        assert_eq!(body, json!({"errno": 0, "data": null}));
+        assert_eq!(
+            app.get_with_cookie("/api/user/me", &session.sid)
+                .await
+                .status(),
+            401
+        );
+    }
+);
+
+backend_test!(a_username_is_taken_whatever_its_case, |app| async move {
+    app.register(&TestUser::new("Carol")).await;
+    let response = app
+        .post_json(
+            "/api/user/register",
+            &json!({"username": "carol", "password": "another-pass", "realname": "C"}),
+        )
+        .await;
+    let (status, code, _) = error_code(response).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "username_taken")
+    );
+});
+
+#[tokio::test]
+async fn every_invalid_field_is_a_400_naming_it() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            json!({"username": "ab", "password": "long-enough", "realname": "A"}),
+            "username",
+        ),
+        (
+            json!({"username": "a b c", "password": "long-enough", "realname": "A"}),
+            "username",
+        ),
+        (
+            json!({"username": "abc", "password": "short", "realname": "A"}),
+            "password",
+        ),
+        (
+            json!({"username": "abc", "password": "p".repeat(129), "realname": "A"}),
+            "password",
+        ),
+        (
+            json!({"username": "abc", "password": "long-enough", "realname": "  "}),
+            "realname",
+        ),
+        (
+            json!({"username": "abc", "password": "long-enough", "realname": "r".repeat(65)}),
+            "realname",
+        ),
+        (
+            json!({"username": "abc", "password": "long-enough"}),
+            "realname",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, code, message) =
+            error_code(app.post_json("/api/user/register", &body).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(code, "validation_failed");
+        assert!(message.contains(field), "{message} should name {field}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.register(&TestUser::new("dave")).await;
+    let mut wrong = TestUser::new("dave");
+    wrong.password = "not-his-password".into();
+    let unknown = TestUser::new("nobody");
+    let a = error_code(app.try_login(&wrong).await).await;
+    let b = error_code(app.try_login(&unknown).await).await;
+    assert_eq!(
+        a,
+        (
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials".to_owned(),
+            a.2.clone()
+        )
+    );
+    assert_eq!(a, b);
+}
+
+#[tokio::test]
+async fn nothing_derived_from_the_password_is_ever_returned() {
+    let app = spawn_app().await;
+    let erin = TestUser::new("erin");
+    let registered = app.register(&erin).await.to_string();
+    let session = app.login(&erin).await;
+    let me = app
+        .get_with_cookie("/api/user/me", &session.sid)
+        .await
+        .text()
+        .await
+        .expect("text");
+    for text in [registered, session.data.to_string(), me] {
+        assert!(!text.contains(&erin.password), "{text}");
+        assert!(!text.contains("argon2"), "{text}");
+        assert!(!text.contains("password"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn the_session_cookie_has_the_contract_attributes() {
+    let app = spawn_app().await;
+    let session = app.signed_up(&TestUser::new("fay")).await;
+    assert_eq!(session.sid.len(), 64, "at least 128 bits, hex");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=86400"] {
+        assert!(
+            session.set_cookie.contains(attribute),
+            "{}",
+            session.set_cookie
+        );
+    }
+    assert!(!session.set_cookie.contains("Secure"));
+
+    let mut settings = test_settings();
+    let database = TestDatabase::sqlite();
+    settings.database.url = SecretString::from(database.url.clone());
+    settings.auth.cookie_secure = true;
+    let secure_app = spawn_with(settings, database).await;
+    let session = secure_app.signed_up(&TestUser::new("fay")).await;
+    assert!(
+        session.set_cookie.contains("Secure"),
+        "{}",
+        session.set_cookie
+    );
+}
+
+#[tokio::test]
+async fn a_session_id_brought_by_the_client_is_never_adopted() {
+    let app = spawn_app().await;
+    let gus = TestUser::new("gus");
+    app.register(&gus).await;
+    let planted = "a".repeat(64);
+    let response = app
+        .client
+        .post(app.url("/api/user/login"))
+        .header(COOKIE, format!("sid={planted}"))
+        .json(&json!({"username": gus.username, "password": gus.password}))
+        .send()
+        .await
+        .expect("sent");
+    let session = session_of(response).await;
+    assert_ne!(session.sid, planted);
+    assert_eq!(
+        app.get_with_cookie("/api/user/me", &planted).await.status(),
+        401
+    );
+    assert_eq!(
+        app.get_with_cookie("/api/user/me", &session.sid)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn protected_routes_refuse_missing_and_bad_credentials() {
+    let app = spawn_app().await;
+    let session = app.signed_up(&TestUser::new("hal")).await;
+    let mut tampered = session.token.clone();
+    tampered.insert(tampered.len() / 2, 'x');
+    let none = app.get("/api/user/me").await;
+    let (status, code, _) = error_code(none).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
+    for token in [tampered.as_str(), "not.a.token", ""] {
+        assert_eq!(
+            app.get_with_token("/api/user/me", token).await.status(),
+            401,
+            "{token}"
+        );
+    }
+    assert_eq!(
+        app.get_with_cookie("/api/user/me", "garbage")
+            .await
+            .status(),
+        401
+    );
+    let out = app
+        .client
+        .post(app.url("/api/user/logout"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(out.status(), 401);
+}
+
+#[tokio::test]
+async fn repeated_failures_for_one_username_are_throttled_with_retry_after() {
+    let app = spawn_app().await;
+    let ivy = TestUser::new("ivy");
+    app.register(&ivy).await;
+    let mut wrong = ivy.clone();
+    wrong.password = "wrong-password".into();
+    for _ in 0..app.settings.auth.max_failed_logins {
+        assert_eq!(app.try_login(&wrong).await.status(), 401);
+    }
+    // Even the right password is refused until the window ends.
+    let refused = app.try_login(&ivy).await;
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(retry_after > 0 && retry_after <= app.settings.auth.failed_login_window_secs);
+    let (_, code, _) = error_code(refused).await;
+    assert_eq!(code, "too_many_requests");
+}
+
+#[tokio::test]
+async fn repeated_failures_from_one_client_are_throttled_across_usernames() {
+    let mut settings = test_settings();
+    let database = TestDatabase::sqlite();
+    settings.database.url = SecretString::from(database.url.clone());
+    settings.auth.max_failed_logins_per_ip = 3;
+    let app = spawn_with(settings, database).await;
+    for name in ["u_one", "u_two", "u_three"] {
+        assert_eq!(app.try_login(&TestUser::new(name)).await.status(), 401);
+    }
+    assert_eq!(app.try_login(&TestUser::new("u_four")).await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_cookie_post_from_a_foreign_origin_is_refused_but_a_bearer_one_is_not() {
+    let app = spawn_app().await;
+    let session = app.signed_up(&TestUser::new("jon")).await;
+    let foreign = app
+        .client
+        .post(app.url("/api/user/logout"))
+        .header(COOKIE, format!("sid={}", session.sid))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("sent");
+    let (status, code, _) = error_code(foreign).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    assert_eq!(
+        app.get_with_cookie("/api/user/me", &session.sid)
+            .await
+            .status(),
+        200
+    );
+
+    let own = app
+        .client
+        .post(app.url("/api/user/logout"))
+        .header(COOKIE, format!("sid={}", session.sid))
+        .header("origin", app.settings.server.public_base_url.clone())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(own.status(), 200);
+
+    let bearer = app
+        .client
+        .post(app.url("/api/user/logout"))
+        .bearer_auth(&session.token)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(bearer.status(), 200);
+}
+
+#[tokio::test]
+async fn sessions_and_revocations_cross_instances_sharing_one_redis() {
+    let Some((settings, database)) = backend(Backend::SqliteRedis).await else {
+        return;
+    };
+    let first = spawn_with(settings, database).await;
+    let second = first.another_instance().await;
+    let session = first.signed_up(&TestUser::new("kim")).await;
+
+    let by_cookie = second.get_with_cookie("/api/user/me", &session.sid).await;
+    assert_eq!(by_cookie.status(), 200);
+    assert_eq!(
+        second
+            .get_with_token("/api/user/me", &session.token)
+            .await
+            .status(),
+        200
+    );
+
+    let out = second
+        .client
+        .post(second.url("/api/user/logout"))
+        .bearer_auth(&session.token)
+        .header(COOKIE, format!("sid={}", session.sid))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(out.status(), 200);
+    assert_eq!(
+        first
+            .get_with_token("/api/user/me", &session.token)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        first
+            .get_with_cookie("/api/user/me", &session.sid)
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn throttling_holds_across_instances_sharing_one_redis() {
+    let Some((settings, database)) = backend(Backend::SqliteRedis).await else {
+        return;
+    };
+    let first = spawn_with(settings, database).await;
+    let second = first.another_instance().await;
+    let lee = TestUser::new("lee");
+    first.register(&lee).await;
+    let mut wrong = lee.clone();
+    wrong.password = "wrong-password".into();
+    let limit = first.settings.auth.max_failed_logins;
+    for i in 0..limit {
+        let app = if i % 2 == 0 { &first } else { &second };
+        assert_eq!(app.try_login(&wrong).await.status(), 401);
+    }
+    assert_eq!(second.try_login(&lee).await.status(), 429);
+    assert_eq!(first.try_login(&lee).await.status(), 429);
+}
