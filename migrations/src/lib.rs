@@ -5,6 +5,7 @@ pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
 mod m20261120_000001_create_users;
+mod m20261120_000002_create_blogs;
 
 /// The ordered list of qblog's migrations.
 pub struct Migrator;
@@ -12,6 +13,9 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261120_000001_create_users::Migration)]
+        vec![
+            Box::new(m20261120_000001_create_users::Migration),
+            Box::new(m20261120_000002_create_blogs::Migration),
+        ]
     }
 }

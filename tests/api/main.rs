@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod blog;
 mod envelope;
 mod health;
 mod user;

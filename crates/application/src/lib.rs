@@ -2,5 +2,6 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod blog;
 pub mod health;
 pub mod user;

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod blog;
 pub mod clock;
 pub mod database;
 pub mod store;

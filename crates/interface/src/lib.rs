@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod blog;
 pub mod health;
 pub mod pages;
 pub mod pipeline;
@@ -12,6 +13,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 use ipnet::IpNet;
 
+use crate::blog::BlogController;
 use crate::health::HealthController;
 use crate::pages::PagesController;
 use crate::pipeline::filters::ExceptionFilter;
@@ -24,6 +26,8 @@ use crate::user::UserController;
 pub enum ApiTags {
     /// Accounts, login and logout.
     User,
+    /// Blogs.
+    Blog,
     /// Probes and metrics for operators.
     Operations,
 }
@@ -34,6 +38,8 @@ pub struct Controllers {
     pub health: HealthController,
     /// Accounts and login.
     pub user: UserController,
+    /// Blogs.
+    pub blog: BlogController,
 }
 
 /// The HTTP-level settings the interface needs.
@@ -54,7 +60,12 @@ pub fn build_app(
     options: &HttpOptions,
 ) -> BoxEndpoint<'static, Response> {
     let api = OpenApiService::new(
-        (PagesController, controllers.health, controllers.user),
+        (
+            PagesController,
+            controllers.health,
+            controllers.user,
+            controllers.blog,
+        ),
         "qblog",
         env!("CARGO_PKG_VERSION"),
     )

@@ -1,9 +1,11 @@
-//! The `qblog` command line: `serve` (the default), `migrate up|down|status`.
+//! The `qblog` command line: `serve` (the default), `migrate up|down|status`,
+//! `blog restore <id>`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use qblog_domain::blog::{BlogError, BlogId};
 use qblog_infrastructure::database::{self, MigrationStep};
 
 use crate::settings::{Environment, Settings};
@@ -38,6 +40,22 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Operator actions on blogs.
+    Blog {
+        /// The blog action.
+        #[command(subcommand)]
+        action: BlogAction,
+    },
+}
+
+/// `qblog blog …`
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum BlogAction {
+    /// Make a deleted blog live again.
+    Restore {
+        /// The blog's id.
+        id: i64,
+    },
 }
 
 /// `qblog migrate …`
@@ -67,6 +85,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
         Command::Migrate { action } => migrate(&settings, action).await,
+        Command::Blog { action } => blog(&settings, action).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,6 +117,31 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn blog(settings: &Settings, action: BlogAction) -> anyhow::Result<()> {
+    match action {
+        BlogAction::Restore { id } => restore_blog(settings, id).await,
+    }
+}
+
+/// `qblog blog restore <id>`: makes a deleted blog live again through the same
+/// `BlogService` the HTTP API uses.
+///
+/// # Errors
+/// When no deleted blog has the id, or the database cannot be reached.
+pub async fn restore_blog(settings: &Settings, id: i64) -> anyhow::Result<()> {
+    let id = BlogId::parse(&id.to_string())?;
+    let db = startup::connect_database(settings).await?;
+    let (modules, _listeners) = startup::build_modules(settings, db)?;
+    match modules.blogs().restore(id).await {
+        Ok(()) => {
+            tracing::info!(blog_id = %id, "blog restored");
+            Ok(())
+        }
+        Err(BlogError::NotFound) => anyhow::bail!("no deleted blog has id {id}"),
+        Err(err) => Err(err.into()),
+    }
+}
+
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
     let db = startup::connect_database(settings).await?;
     match action {
@@ -117,4 +161,32 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_parses_as_documented() {
+        let cli = Cli::try_parse_from(["qblog", "blog", "restore", "42"]).expect("parses");
+        assert!(matches!(
+            cli.command,
+            Some(Command::Blog {
+                action: BlogAction::Restore { id: 42 }
+            })
+        ));
+        let cli = Cli::try_parse_from(["qblog", "--config-dir", "/etc/qblog", "migrate", "status"])
+            .expect("parses");
+        assert_eq!(cli.config_dir, PathBuf::from("/etc/qblog"));
+        assert!(
+            Cli::try_parse_from(["qblog"])
+                .expect("parses")
+                .command
+                .is_none()
+        );
+        assert!(Cli::try_parse_from(["qblog", "blog", "restore", "x"]).is_err());
+    }
 }

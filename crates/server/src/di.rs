@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qblog_application::auth::{AuthService, AuthServiceImpl, AuthServiceImplParameters};
+use qblog_application::blog::{BlogService, BlogServiceImpl};
 use qblog_application::health::{ReadinessChecker, ReadinessService};
 use qblog_application::user::{UserService, UserServiceImpl};
 use qblog_domain::clock::Clock;
@@ -31,6 +32,7 @@ use qblog_infrastructure::auth::{
     JwtKeys, JwtTokenIssuer, JwtTokenIssuerParameters, StoreSessionStore, StoreThrottle,
     StoreTokenRevocations,
 };
+use qblog_infrastructure::blog::SeaOrmBlogRepository;
 use qblog_infrastructure::clock::SystemClock;
 use qblog_infrastructure::database::{
     DatabasePool, SeaOrmDatabaseHealth, SeaOrmPool, SeaOrmPoolParameters,
@@ -61,12 +63,13 @@ pub trait AccountsModuleInterface:
 {
 }
 
-pub use modules::{AccountsModule, EmbeddedCoreModule, HealthModule, RedisCoreModule};
+pub use modules::{AccountsModule, BlogModule, EmbeddedCoreModule, HealthModule, RedisCoreModule};
 
 /// The module definitions. `module!` cannot carry doc comments, so they are said here:
 /// `RedisCoreModule` is the core for several instances (values and notices in a shared
 /// Redis), `EmbeddedCoreModule` the core for one instance (everything in this process),
-/// `HealthModule` the readiness probes, `AccountsModule` users, login, sessions and tokens.
+/// `HealthModule` the readiness probes, `AccountsModule` users, login, sessions and tokens,
+/// `BlogModule` blogs.
 #[allow(missing_docs)]
 mod modules {
     use super::*;
@@ -112,6 +115,23 @@ mod modules {
 
             use dyn CoreModule {
                 components = [dyn KeyValueStore, dyn DatabasePool, dyn Clock, dyn Throttle],
+                providers = []
+            }
+        }
+    }
+
+    module! {
+        pub BlogModule {
+            components = [SeaOrmBlogRepository, BlogServiceImpl],
+            providers = [],
+
+            use dyn CoreModule {
+                components = [dyn DatabasePool, dyn Clock],
+                providers = []
+            },
+
+            use dyn AccountsModuleInterface {
+                components = [dyn UserRepository],
                 providers = []
             }
         }
@@ -186,6 +206,8 @@ pub struct Modules {
     pub health: Arc<HealthModule>,
     /// Users and authentication.
     pub accounts: Arc<AccountsModule>,
+    /// Blogs.
+    pub blog: Arc<BlogModule>,
 }
 
 impl Modules {
@@ -209,11 +231,24 @@ impl Modules {
                 })
                 .build(),
         );
+        let blog = Arc::new(
+            BlogModule::builder(
+                Arc::clone(&core),
+                Arc::clone(&accounts) as Arc<dyn AccountsModuleInterface>,
+            )
+            .build(),
+        );
         Self {
             core,
             health,
             accounts,
+            blog,
         }
+    }
+
+    /// The blog service, for the blog controller and the CLI.
+    pub fn blogs(&self) -> Arc<dyn BlogService> {
+        self.blog.resolve()
     }
 
     /// The readiness service, for the health controller.

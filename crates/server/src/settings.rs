@@ -275,8 +275,20 @@ impl Settings {
                 );
             }
         }
-        if self.auth.max_failed_logins == 0 || self.auth.max_failed_logins_per_ip == 0 {
-            return invalid("auth.max_failed_logins", "limits must be at least 1");
+        if self.auth.max_failed_logins == 0 {
+            return invalid("auth.max_failed_logins", "must be at least 1");
+        }
+        if self.auth.max_failed_logins_per_ip == 0 {
+            return invalid("auth.max_failed_logins_per_ip", "must be at least 1");
+        }
+        if self.server.shutdown_timeout_secs == 0 {
+            return invalid("server.shutdown_timeout_secs", "must be at least 1");
+        }
+        if self.database.connect_timeout_secs == 0 {
+            return invalid("database.connect_timeout_secs", "must be at least 1");
+        }
+        if self.redis.timeout_secs == 0 {
+            return invalid("redis.timeout_secs", "must be at least 1");
         }
         if self.auth.failed_login_window_secs == 0 {
             return invalid("auth.failed_login_window_secs", "must be at least 1");

@@ -13,6 +13,7 @@ use qblog_infrastructure::database::{self, DatabaseOptions, MigrationStep};
 use qblog_infrastructure::store::{
     KeySpace, NoticeHub, RedisNoticeListener, redis_connection_manager,
 };
+use qblog_interface::blog::BlogController;
 use qblog_interface::health::HealthController;
 use qblog_interface::pipeline::guards::{GuardContext, origin_of};
 use qblog_interface::user::{CookiePolicy, UserController};
@@ -62,33 +63,7 @@ impl Application {
                 .context("migrations failed")?;
         }
 
-        let mut background = Vec::new();
-        let redis = if settings.uses_embedded_store() {
-            None
-        } else {
-            let client = redis::Client::open(settings.redis.url.expose_secret())
-                .context("invalid redis.url")?;
-            let timeout = Duration::from_secs(settings.redis.timeout_secs);
-            let connection =
-                redis_connection_manager(&client, timeout).context("invalid redis.url")?;
-            let keys = KeySpace::new(settings.redis.key_prefix.clone());
-            let hub = Arc::new(NoticeHub::default());
-            background.push(RedisNoticeListener::spawn(
-                client,
-                keys.clone(),
-                Arc::clone(&hub),
-            ));
-            Some(RedisResources {
-                connection,
-                keys,
-                hub,
-            })
-        };
-
-        let modules = Modules::build(
-            di::core_module(Resources { database, redis }),
-            auth_options(settings),
-        );
+        let (modules, background) = build_modules(settings, database)?;
         let controllers = Controllers {
             health: HealthController::new(modules.readiness()),
             user: UserController::new(
@@ -98,6 +73,7 @@ impl Application {
                     secure: settings.auth.cookie_secure,
                 },
             ),
+            blog: BlogController::new(modules.blogs()),
         };
         let guard = GuardContext {
             auth: modules.auth(),
@@ -168,6 +144,43 @@ async fn serve(
         .name("qblog")
         .run_with_graceful_shutdown(endpoint, shutdown, Some(drain))
         .await
+}
+
+/// Opens the store (Redis with its notice listener, or embedded) and builds every
+/// module over it and `database`. The listeners must live as long as the modules.
+///
+/// # Errors
+/// When `redis.url` is not a valid Redis URL.
+pub fn build_modules(
+    settings: &Settings,
+    database: sea_orm::DatabaseConnection,
+) -> anyhow::Result<(Modules, Vec<RedisNoticeListener>)> {
+    let mut background = Vec::new();
+    let redis = if settings.uses_embedded_store() {
+        None
+    } else {
+        let client =
+            redis::Client::open(settings.redis.url.expose_secret()).context("invalid redis.url")?;
+        let timeout = Duration::from_secs(settings.redis.timeout_secs);
+        let connection = redis_connection_manager(&client, timeout).context("invalid redis.url")?;
+        let keys = KeySpace::new(settings.redis.key_prefix.clone());
+        let hub = Arc::new(NoticeHub::default());
+        background.push(RedisNoticeListener::spawn(
+            client,
+            keys.clone(),
+            Arc::clone(&hub),
+        ));
+        Some(RedisResources {
+            connection,
+            keys,
+            hub,
+        })
+    };
+    let modules = Modules::build(
+        di::core_module(Resources { database, redis }),
+        auth_options(settings),
+    );
+    Ok((modules, background))
 }
 
 /// The accounts module's parameters. Without `auth.jwt_secret` (allowed outside

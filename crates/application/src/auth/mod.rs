@@ -1,5 +1,5 @@
 //! Logging in and out, and recognising credentials.
 
-mod service;
+pub(crate) mod service;
 
 pub use service::{AuthService, AuthServiceImpl, AuthServiceImplParameters, Login, LoginAttempt};

@@ -41,6 +41,7 @@ pub struct Login {
 }
 
 /// Authentication use cases.
+#[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait AuthService: Interface {
     /// Checks the password and, on success, starts a session and issues a token.

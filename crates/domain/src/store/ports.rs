@@ -129,9 +129,12 @@ pub trait KeyValueStore: Interface {
 
     /// Starts receiving the notices published on `channel` from now on.
     ///
+    /// While the store is unreachable no notices arrive; when it is back the
+    /// subscription receives [`Notice::Resync`], so the subscriber re-reads what it
+    /// watches rather than miss a change.
+    ///
     /// # Errors
-    /// [`StoreError::Unavailable`] when notices cannot be delivered (for Redis: the
-    /// instance's notice listener is not connected).
+    /// [`StoreError::Unavailable`] when a subscription cannot be made at all.
     async fn subscribe(&self, channel: &str) -> Result<Box<dyn Subscription>, StoreError>;
 
     /// Checks that the store answers.

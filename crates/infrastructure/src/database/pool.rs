@@ -21,6 +21,13 @@ pub struct SeaOrmPool {
     connection: DatabaseConnection,
 }
 
+impl SeaOrmPool {
+    /// Wraps an open pool (outside the DI container: tools and tests).
+    pub fn new(connection: DatabaseConnection) -> Self {
+        Self { connection }
+    }
+}
+
 impl DatabasePool for SeaOrmPool {
     fn connection(&self) -> &DatabaseConnection {
         &self.connection

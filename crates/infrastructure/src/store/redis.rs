@@ -276,11 +276,17 @@ impl RedisNoticeListener {
     /// Starts listening in the background. Must be called inside a Tokio runtime.
     pub fn spawn(client: redis::Client, keys: KeySpace, hub: Arc<NoticeHub>) -> Self {
         let task = tokio::spawn(async move {
-            let mut pause = Duration::from_millis(100);
+            const FIRST_PAUSE: Duration = Duration::from_millis(100);
+            let mut pause = FIRST_PAUSE;
             loop {
-                match listen(&client, &keys, &hub).await {
+                let mut subscribed = false;
+                match listen(&client, &keys, &hub, &mut subscribed).await {
                     Ok(()) => tracing::warn!("redis notice subscription ended; reconnecting"),
                     Err(err) => tracing::warn!(error = %err, "redis notice subscription failed"),
+                }
+                // A subscription that worked for a while starts the back-off afresh.
+                if subscribed {
+                    pause = FIRST_PAUSE;
                 }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
@@ -300,9 +306,11 @@ async fn listen(
     client: &redis::Client,
     keys: &KeySpace,
     hub: &NoticeHub,
+    subscribed: &mut bool,
 ) -> redis::RedisResult<()> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.psubscribe(keys.channel_pattern()).await?;
+    *subscribed = true;
     tracing::debug!("redis notice subscription active");
     hub.resync_all();
     let mut messages = pubsub.on_message();

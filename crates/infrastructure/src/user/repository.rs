@@ -24,6 +24,13 @@ pub struct SeaOrmUserRepository {
     pool: Arc<dyn DatabasePool>,
 }
 
+impl SeaOrmUserRepository {
+    /// A repository over `pool` (outside the DI container: tools and tests).
+    pub fn new(pool: Arc<dyn DatabasePool>) -> Self {
+        Self { pool }
+    }
+}
+
 fn db_error(err: DbErr) -> UserError {
     if is_unavailable(&err) {
         UserError::Unavailable(err.to_string())

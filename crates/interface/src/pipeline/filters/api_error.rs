@@ -9,6 +9,7 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registr
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
 use qblog_domain::auth::AuthError;
+use qblog_domain::blog::BlogError;
 use qblog_domain::store::StoreError;
 use qblog_domain::user::UserError;
 use qblog_domain::validation::FieldError;
@@ -45,6 +46,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 409: the request conflicts with the current state.
     Conflict,
+    /// 410: the resource existed but is gone for good (an expired QR code).
+    Gone,
     /// 413: the body is larger than `server.body_limit_bytes`.
     PayloadTooLarge,
     /// 415: the body is not JSON.
@@ -67,6 +70,7 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict => "conflict",
+            Self::Gone => "gone",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests => "too_many_requests",
@@ -84,6 +88,7 @@ impl ErrorCode {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict => StatusCode::CONFLICT,
+            Self::Gone => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -100,6 +105,7 @@ impl ErrorCode {
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
             409 => Self::Conflict,
+            410 => Self::Gone,
             413 => Self::PayloadTooLarge,
             415 => Self::UnsupportedMediaType,
             429 => Self::TooManyRequests,
@@ -323,6 +329,21 @@ impl From<UserError> for ApiError {
     }
 }
 
+impl From<BlogError> for ApiError {
+    fn from(err: BlogError) -> Self {
+        match err {
+            BlogError::NotFound => Self::not_found("no such blog"),
+            BlogError::NotAuthor => {
+                Self::new(ErrorCode::Forbidden, "only the author may change this blog")
+            }
+            BlogError::Unavailable(_) => {
+                Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
+            }
+            BlogError::Unexpected(_) => Self::internal(err),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,6 +408,7 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::MethodNotAllowed,
             ErrorCode::Conflict,
+            ErrorCode::Gone,
             ErrorCode::PayloadTooLarge,
             ErrorCode::UnsupportedMediaType,
             ErrorCode::TooManyRequests,

@@ -3,7 +3,7 @@
 use poem::http::{HeaderName, HeaderValue, StatusCode};
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
 use poem_openapi::types::{ParseFromJSON, ToJSON, Type};
 use poem_openapi::{ApiResponse, Object};
 
@@ -72,6 +72,55 @@ impl<T: ParseFromJSON + ToJSON, const STATUS: u16> ApiResponse for Reply<T, STAT
 
     fn register(registry: &mut Registry) {
         Envelope::<T>::register(registry);
+    }
+}
+
+/// A successful page of a listing: the envelope around the items, and the total
+/// number of matches in the `X-Total-Count` header (the Node blog's front ends expect
+/// `data` to be the plain array).
+pub struct PagedReply<T> {
+    items: T,
+    total: u64,
+}
+
+impl<T> PagedReply<T> {
+    /// This page's `items` out of `total` matches.
+    pub fn new(items: T, total: u64) -> Self {
+        Self { items, total }
+    }
+}
+
+/// The header carrying a listing's total.
+pub const TOTAL_COUNT_HEADER: &str = "x-total-count";
+
+impl<T: ParseFromJSON + ToJSON> IntoResponse for PagedReply<T> {
+    fn into_response(self) -> Response {
+        Reply::<T>::new(self.items)
+            .with_header(
+                HeaderName::from_static(TOTAL_COUNT_HEADER),
+                self.total.into(),
+            )
+            .into_response()
+    }
+}
+
+impl<T: ParseFromJSON + ToJSON> ApiResponse for PagedReply<T> {
+    fn meta() -> MetaResponses {
+        let mut meta = Reply::<T>::meta();
+        for response in &mut meta.responses {
+            response.headers.push(MetaHeader {
+                name: "X-Total-Count".to_owned(),
+                description: Some("How many items match in all pages.".to_owned()),
+                required: true,
+                deprecated: false,
+                schema: u64::schema_ref(),
+            });
+        }
+        meta
+    }
+
+    fn register(registry: &mut Registry) {
+        Reply::<T>::register(registry);
     }
 }
 

@@ -7,4 +7,4 @@
 
 mod envelope;
 
-pub use envelope::{Envelope, Reply};
+pub use envelope::{Envelope, PagedReply, Reply, TOTAL_COUNT_HEADER};

@@ -1,0 +1,15 @@
+//! Blogs: posts with a title and HTML content, edited only by their author, deleted
+//! softly (an operator can restore them).
+
+mod error;
+mod model;
+mod ports;
+
+pub use error::BlogError;
+pub use model::{
+    Blog, BlogChanges, BlogContent, BlogId, BlogPage, BlogQuery, BlogTitle, Keyword, NewBlog, Page,
+};
+pub use ports::BlogRepository;
+
+#[cfg(any(test, feature = "mocks"))]
+pub use ports::MockBlogRepository;

@@ -1,0 +1,205 @@
+//! `SeaOrmBlogRepository`: blogs on SQLite, PostgreSQL or MySQL, bound parameters only.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use qblog_domain::blog::{
+    Blog, BlogChanges, BlogContent, BlogError, BlogId, BlogPage, BlogQuery, BlogRepository,
+    BlogTitle, NewBlog,
+};
+use qblog_domain::user::{UserId, Username};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+};
+use shaku::Component;
+
+use super::entity::{self, Column, DELETED, Entity, LIVE};
+use crate::database::{DatabasePool, is_unavailable};
+
+/// The escape character of keyword patterns: not `\`, which MySQL and PostgreSQL
+/// treat specially by default.
+const ESCAPE: char = '!';
+
+/// `%keyword%` with `%`, `_` and the escape character escaped, lower-cased: a LIKE
+/// pattern that matches `keyword` literally.
+pub fn like_pattern(keyword: &str) -> String {
+    let mut pattern = String::with_capacity(keyword.len() + 2);
+    pattern.push('%');
+    for c in keyword.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | ESCAPE) {
+            pattern.push(ESCAPE);
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Blogs stored with SeaORM.
+#[derive(Component)]
+#[shaku(interface = BlogRepository)]
+pub struct SeaOrmBlogRepository {
+    #[shaku(inject)]
+    pool: Arc<dyn DatabasePool>,
+}
+
+impl SeaOrmBlogRepository {
+    /// A repository over `pool` (outside the DI container: tools and tests).
+    pub fn new(pool: Arc<dyn DatabasePool>) -> Self {
+        Self { pool }
+    }
+}
+
+fn db_error(err: DbErr) -> BlogError {
+    if is_unavailable(&err) {
+        BlogError::Unavailable(err.to_string())
+    } else {
+        BlogError::Unexpected(anyhow::Error::new(err).context("blogs query failed"))
+    }
+}
+
+fn from_millis(millis: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(millis).unwrap_or_default()
+}
+
+fn to_blog(row: entity::Model) -> Result<Blog, BlogError> {
+    Ok(Blog {
+        id: BlogId(row.id),
+        title: BlogTitle::from_stored(row.title),
+        content: BlogContent::from_stored(row.content),
+        author_id: UserId(row.author_id),
+        author: Username::parse(&row.author).context("stored author is invalid")?,
+        created_at: from_millis(row.created_at),
+        updated_at: from_millis(row.updated_at),
+    })
+}
+
+fn matching(query: &BlogQuery) -> Select<Entity> {
+    let mut select = Entity::find().filter(Column::State.eq(LIVE));
+    if let Some(author) = query.author_id {
+        select = select.filter(Column::AuthorId.eq(author.0));
+    }
+    if let Some(keyword) = &query.keyword {
+        let pattern = like_pattern(keyword.as_str());
+        let contains = |column: Column| {
+            Expr::expr(Func::lower(Expr::col(column)))
+                .like(LikeExpr::new(pattern.clone()).escape(ESCAPE))
+        };
+        select = select.filter(
+            Condition::any()
+                .add(contains(Column::Title))
+                .add(contains(Column::Content)),
+        );
+    }
+    select
+}
+
+#[async_trait]
+impl BlogRepository for SeaOrmBlogRepository {
+    async fn create(&self, blog: NewBlog) -> Result<Blog, BlogError> {
+        let millis = blog.created_at.timestamp_millis();
+        let row = entity::ActiveModel {
+            id: NotSet,
+            title: Set(blog.title.as_str().to_owned()),
+            content: Set(blog.content.as_str().to_owned()),
+            author_id: Set(blog.author_id.0),
+            author: Set(blog.author.as_str().to_owned()),
+            state: Set(LIVE),
+            created_at: Set(millis),
+            updated_at: Set(millis),
+            deleted_at: Set(None),
+        }
+        .insert(self.pool.connection())
+        .await
+        .map_err(db_error)?;
+        to_blog(row)
+    }
+
+    async fn find(&self, id: BlogId) -> Result<Option<Blog>, BlogError> {
+        Entity::find_by_id(id.0)
+            .filter(Column::State.eq(LIVE))
+            .one(self.pool.connection())
+            .await
+            .map_err(db_error)?
+            .map(to_blog)
+            .transpose()
+    }
+
+    async fn list(&self, query: &BlogQuery) -> Result<BlogPage, BlogError> {
+        let db = self.pool.connection();
+        let total = matching(query).count(db).await.map_err(db_error)?;
+        let rows = matching(query)
+            .order_by_desc(Column::CreatedAt)
+            .order_by_desc(Column::Id)
+            .offset(query.page.offset())
+            .limit(u64::from(query.page.size()))
+            .all(db)
+            .await
+            .map_err(db_error)?;
+        Ok(BlogPage {
+            items: rows.into_iter().map(to_blog).collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+
+    async fn update(&self, id: BlogId, changes: BlogChanges) -> Result<Option<Blog>, BlogError> {
+        let db = self.pool.connection();
+        let result = Entity::update_many()
+            .col_expr(Column::Title, Expr::val(changes.title.as_str()))
+            .col_expr(Column::Content, Expr::val(changes.content.as_str()))
+            .col_expr(
+                Column::UpdatedAt,
+                Expr::val(changes.updated_at.timestamp_millis()),
+            )
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::State.eq(LIVE))
+            .exec(db)
+            .await
+            .map_err(db_error)?;
+        if result.rows_affected == 0 {
+            return Ok(None);
+        }
+        self.find(id).await
+    }
+
+    async fn soft_delete(&self, id: BlogId, at: DateTime<Utc>) -> Result<bool, BlogError> {
+        let result = Entity::update_many()
+            .col_expr(Column::State, Expr::val(DELETED))
+            .col_expr(Column::DeletedAt, Expr::val(at.timestamp_millis()))
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::State.eq(LIVE))
+            .exec(self.pool.connection())
+            .await
+            .map_err(db_error)?;
+        Ok(result.rows_affected > 0)
+    }
+
+    async fn restore(&self, id: BlogId, at: DateTime<Utc>) -> Result<bool, BlogError> {
+        let result = Entity::update_many()
+            .col_expr(Column::State, Expr::val(LIVE))
+            .col_expr(Column::DeletedAt, Expr::val(Option::<i64>::None))
+            .col_expr(Column::UpdatedAt, Expr::val(at.timestamp_millis()))
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::State.eq(DELETED))
+            .exec(self.pool.connection())
+            .await
+            .map_err(db_error)?;
+        Ok(result.rows_affected > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn wildcards_and_the_escape_character_are_escaped() {
+        assert_eq!(like_pattern("50%_off!"), "%50!%!_off!!%");
+        assert_eq!(like_pattern(r"a\b"), r"%a\b%");
+        assert_eq!(like_pattern("MiXeD"), "%mixed%");
+    }
+}

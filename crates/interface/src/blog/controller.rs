@@ -1,0 +1,122 @@
+//! `BlogController`: thin handlers over `BlogService`.
+
+use std::sync::Arc;
+
+use poem_openapi::OpenApi;
+use poem_openapi::param::Query;
+use qblog_application::blog::{BlogListRequest, BlogService};
+use qblog_domain::blog::{BlogId, Keyword, Page};
+use qblog_domain::user::Username;
+
+use super::dto::{BlogRequest, BlogView, CreatedBlog};
+use crate::ApiTags;
+use crate::pipeline::filters::ApiError;
+use crate::pipeline::guards::{Auth, OptionalAuth};
+use crate::pipeline::interceptors::{PagedReply, Reply};
+use crate::pipeline::pipes::Valid;
+
+/// Blogs.
+pub struct BlogController {
+    blogs: Arc<dyn BlogService>,
+}
+
+impl BlogController {
+    /// A controller over the blog service.
+    pub fn new(blogs: Arc<dyn BlogService>) -> Self {
+        Self { blogs }
+    }
+}
+
+fn page(page: Option<u32>, size: Option<u32>) -> Result<Page, ApiError> {
+    Ok(Page::new(
+        page.unwrap_or(1),
+        size.unwrap_or(Page::DEFAULT_SIZE),
+    )?)
+}
+
+#[OpenApi(prefix_path = "/api/blog", tag = "ApiTags::Blog")]
+impl BlogController {
+    /// List live blogs, newest first; the total number of matches is in `X-Total-Count`.
+    #[oai(path = "/list", method = "get")]
+    async fn list(
+        &self,
+        auth: OptionalAuth,
+        /// Only this author's blogs (exact username).
+        author: Query<Option<String>>,
+        /// Only blogs whose title or content contains this text (no wildcards).
+        keyword: Query<Option<String>>,
+        /// `1`: only the caller's own blogs (login required).
+        isadmin: Query<Option<String>>,
+        /// Page number, from 1.
+        page: Query<Option<u32>>,
+        /// Blogs per page, 1 to 100 (default 20).
+        page_size: Query<Option<u32>>,
+    ) -> Result<PagedReply<Vec<BlogView>>, ApiError> {
+        let keyword = match keyword.0.as_deref() {
+            Some(text) => Keyword::parse(text)?,
+            None => None,
+        };
+        let page = self::page(page.0, page_size.0)?;
+        let result = if isadmin.0.as_deref() == Some("1") {
+            let principal = auth
+                .principal()
+                .ok_or_else(|| ApiError::from(qblog_domain::auth::AuthError::Unauthenticated))?;
+            self.blogs.list_own(principal, keyword, page).await?
+        } else {
+            let author = match author.0.as_deref() {
+                Some(name) if !name.is_empty() => Some(Username::parse(name)?),
+                _ => None,
+            };
+            self.blogs
+                .list(BlogListRequest {
+                    author,
+                    keyword,
+                    page,
+                })
+                .await?
+        };
+        Ok(PagedReply::new(
+            result.items.iter().map(BlogView::from).collect(),
+            result.total,
+        ))
+    }
+
+    /// One live blog.
+    #[oai(path = "/detail", method = "get")]
+    async fn detail(&self, id: Query<String>) -> Result<Reply<BlogView>, ApiError> {
+        let blog = self.blogs.detail(BlogId::parse(&id.0)?).await?;
+        Ok(Reply::new(BlogView::from(&blog)))
+    }
+
+    /// Write a blog as the logged-in user.
+    #[oai(path = "/new", method = "post")]
+    async fn create(
+        &self,
+        auth: Auth,
+        body: Valid<BlogRequest>,
+    ) -> Result<Reply<CreatedBlog, 201>, ApiError> {
+        let blog = self.blogs.create(auth.principal(), body.0).await?;
+        Ok(Reply::new(CreatedBlog { id: blog.id.0 }))
+    }
+
+    /// Edit a blog (its author only).
+    #[oai(path = "/update", method = "post")]
+    async fn update(
+        &self,
+        auth: Auth,
+        id: Query<String>,
+        body: Valid<BlogRequest>,
+    ) -> Result<Reply<BlogView>, ApiError> {
+        let id = BlogId::parse(&id.0)?;
+        let blog = self.blogs.update(auth.principal(), id, body.0).await?;
+        Ok(Reply::new(BlogView::from(&blog)))
+    }
+
+    /// Delete a blog (its author only); an operator can restore it.
+    #[oai(path = "/del", method = "post")]
+    async fn delete(&self, auth: Auth, id: Query<String>) -> Result<Reply<Option<bool>>, ApiError> {
+        let id = BlogId::parse(&id.0)?;
+        self.blogs.delete(auth.principal(), id).await?;
+        Ok(Reply::new(None))
+    }
+}

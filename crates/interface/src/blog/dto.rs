@@ -1,0 +1,65 @@
+//! Bodies of the blog routes and their pipes.
+
+use poem_openapi::Object;
+use qblog_application::blog::BlogDraft;
+use qblog_domain::blog::{Blog, BlogContent, BlogTitle};
+use qblog_domain::validation::FieldError;
+
+use crate::pipeline::pipes::{PlainText, RichText, Validate};
+
+/// The body of `new` and `update`. Both fields are sanitised as they are parsed.
+#[derive(Debug, Object)]
+pub struct BlogRequest {
+    /// 1 to 200 characters; any HTML is removed.
+    pub title: PlainText,
+    /// Up to 100,000 characters of HTML; only harmless formatting survives.
+    pub content: RichText,
+}
+
+impl Validate for BlogRequest {
+    type Output = BlogDraft;
+
+    fn validate(self) -> Result<BlogDraft, FieldError> {
+        Ok(BlogDraft {
+            title: BlogTitle::parse(self.title.as_str())?,
+            content: BlogContent::parse(self.content.as_str())?,
+        })
+    }
+}
+
+/// A blog as clients see it (field names as in the Node blog).
+#[derive(Debug, Object)]
+pub struct BlogView {
+    /// Id.
+    pub id: i64,
+    /// Title (plain text, HTML-escaped).
+    pub title: String,
+    /// Body (sanitised HTML).
+    pub content: String,
+    /// The author's username.
+    pub author: String,
+    /// Creation time, milliseconds since the epoch.
+    pub createtime: i64,
+    /// Last edit, milliseconds since the epoch.
+    pub updatetime: i64,
+}
+
+impl From<&Blog> for BlogView {
+    fn from(blog: &Blog) -> Self {
+        Self {
+            id: blog.id.0,
+            title: blog.title.as_str().to_owned(),
+            content: blog.content.as_str().to_owned(),
+            author: blog.author.as_str().to_owned(),
+            createtime: blog.created_at.timestamp_millis(),
+            updatetime: blog.updated_at.timestamp_millis(),
+        }
+    }
+}
+
+/// What `new` returns.
+#[derive(Debug, Object)]
+pub struct CreatedBlog {
+    /// The new blog's id.
+    pub id: i64,
+}

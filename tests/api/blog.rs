@@ -1,0 +1,362 @@
+//! Blogs: every row of the contract's "Blog" table, XSS payloads, soft delete and
+//! restore through the CLI's code path.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::backend_test;
+use crate::helpers::{Session, TestApp, TestUser, spawn_app};
+
+async fn create(app: &TestApp, session: &Session, title: &str, content: &str) -> i64 {
+    let response = app
+        .client
+        .post(app.url("/api/blog/new"))
+        .bearer_auth(&session.token)
+        .json(&json!({"title": title, "content": content}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.expect("json");
+    body["data"]["id"].as_i64().expect("an id")
+}
+
+async fn post(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app.client.post(app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.expect("sent")
+}
+
+async fn list(app: &TestApp, query: &str) -> (u64, Vec<Value>) {
+    let response = app.get(&format!("/api/blog/list{query}")).await;
+    assert_eq!(response.status(), 200, "{query}");
+    let total = response.headers()["x-total-count"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("a number");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["errno"], 0);
+    (
+        total,
+        body["data"].as_array().expect("a plain array").clone(),
+    )
+}
+
+fn titles(items: &[Value]) -> Vec<&str> {
+    items
+        .iter()
+        .map(|b| b["title"].as_str().unwrap_or_default())
+        .collect()
+}
+
+async fn code_of(response: reqwest::Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: Value = response.json().await.expect("json envelope");
+    (status, body["code"].as_str().unwrap_or_default().to_owned())
+}
+
+backend_test!(the_course_flow_create_list_edit_delete, |app| async move {
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let bob = app.signed_up(&TestUser::new("bob")).await;
+    let first = create(&app, &alice, "First post", "<p>Hello <b>world</b></p>").await;
+    let second = create(&app, &alice, "Second post", "about rust").await;
+    create(&app, &bob, "Bob's post", "hello from bob").await;
+
+    let (total, items) = list(&app, "").await;
+    assert_eq!(total, 3);
+    assert_eq!(
+        titles(&items),
+        vec!["Bob's post", "Second post", "First post"]
+    );
+    let blog = &items[2];
+    assert_eq!(blog["author"], "alice");
+    for field in ["id", "createtime", "updatetime"] {
+        assert!(blog[field].as_i64().is_some(), "{field}");
+    }
+
+    let (total, items) = list(&app, "?author=alice").await;
+    assert_eq!(
+        (total, titles(&items)),
+        (2, vec!["Second post", "First post"])
+    );
+    let (_, items) = list(&app, "?keyword=hello").await;
+    assert_eq!(titles(&items), vec!["Bob's post", "First post"]);
+    let (total, items) = list(&app, "?page=2&page_size=2").await;
+    assert_eq!((total, titles(&items)), (3, vec!["First post"]));
+
+    let detail: Value = app
+        .get(&format!("/api/blog/detail?id={first}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(detail["data"]["content"], "<p>Hello <b>world</b></p>");
+
+    let updated = post(
+        &app,
+        &format!("/api/blog/update?id={second}"),
+        Some(&alice.token),
+        Some(json!({"title": "Second, edited", "content": "more rust"})),
+    )
+    .await;
+    assert_eq!(updated.status(), 200);
+    let updated: Value = updated.json().await.expect("json");
+    assert_eq!(updated["data"]["title"], "Second, edited");
+    assert!(updated["data"]["updatetime"].as_i64() >= updated["data"]["createtime"].as_i64());
+
+    let deleted = post(
+        &app,
+        &format!("/api/blog/del?id={second}"),
+        Some(&alice.token),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(
+        deleted.json::<Value>().await.expect("json"),
+        json!({"errno": 0, "data": null})
+    );
+    assert_eq!(
+        app.get(&format!("/api/blog/detail?id={second}"))
+            .await
+            .status(),
+        404
+    );
+    let (total, _) = list(&app, "?author=alice").await;
+    assert_eq!(total, 1);
+});
+
+backend_test!(only_the_author_may_edit_or_delete, |app| async move {
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let bob = app.signed_up(&TestUser::new("bob")).await;
+    let id = create(&app, &alice, "Mine", "x").await;
+    let edit = post(
+        &app,
+        &format!("/api/blog/update?id={id}"),
+        Some(&bob.token),
+        Some(json!({"title": "Stolen", "content": "y"})),
+    )
+    .await;
+    assert_eq!(
+        code_of(edit).await,
+        (StatusCode::FORBIDDEN, "forbidden".to_owned())
+    );
+    let delete = post(
+        &app,
+        &format!("/api/blog/del?id={id}"),
+        Some(&bob.token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        code_of(delete).await,
+        (StatusCode::FORBIDDEN, "forbidden".to_owned())
+    );
+    let detail: Value = app
+        .get(&format!("/api/blog/detail?id={id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(detail["data"]["title"], "Mine");
+});
+
+#[tokio::test]
+async fn writing_needs_a_login() {
+    let app = spawn_app().await;
+    let body = Some(json!({"title": "t", "content": "c"}));
+    for path in [
+        "/api/blog/new",
+        "/api/blog/update?id=1",
+        "/api/blog/del?id=1",
+    ] {
+        let response = post(&app, path, None, body.clone()).await;
+        assert_eq!(
+            code_of(response).await,
+            (StatusCode::UNAUTHORIZED, "unauthenticated".to_owned()),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_ids_are_400_and_unknown_ones_404() {
+    let app = spawn_app().await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    for id in ["abc", "0", "-3", "1%20OR%201=1"] {
+        let response = app.get(&format!("/api/blog/detail?id={id}")).await;
+        assert_eq!(
+            code_of(response).await,
+            (StatusCode::BAD_REQUEST, "validation_failed".to_owned()),
+            "{id}"
+        );
+    }
+    assert_eq!(
+        code_of(app.get("/api/blog/detail").await).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        code_of(app.get("/api/blog/detail?id=999").await).await,
+        (StatusCode::NOT_FOUND, "not_found".to_owned())
+    );
+    let body = Some(json!({"title": "t", "content": "c"}));
+    let update = post(&app, "/api/blog/update?id=999", Some(&alice.token), body).await;
+    assert_eq!(update.status(), 404);
+    let delete = post(&app, "/api/blog/del?id=999", Some(&alice.token), None).await;
+    assert_eq!(delete.status(), 404);
+    let delete = post(&app, "/api/blog/del?id=x", Some(&alice.token), None).await;
+    assert_eq!(delete.status(), 400);
+}
+
+#[tokio::test]
+async fn titles_and_contents_are_validated_naming_the_field() {
+    let app = spawn_app().await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let cases = [
+        (json!({"title": "  ", "content": "c"}), "title"),
+        (json!({"title": "t".repeat(201), "content": "c"}), "title"),
+        (
+            json!({"title": "<script>x</script>", "content": "c"}),
+            "title",
+        ),
+        (
+            json!({"title": "t", "content": "c".repeat(100_001)}),
+            "content",
+        ),
+        (json!({"content": "c"}), "title"),
+        (json!({"title": "t"}), "content"),
+    ];
+    for (body, field) in cases {
+        let response = post(
+            &app,
+            "/api/blog/new",
+            Some(&alice.token),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(response.status(), 400, "{body}");
+        let message: Value = response.json().await.expect("json");
+        assert!(
+            message["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(field),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn paging_parameters_are_checked() {
+    let app = spawn_app().await;
+    for query in ["?page=0", "?page_size=0", "?page_size=101", "?page=x"] {
+        let response = app.get(&format!("/api/blog/list{query}")).await;
+        assert_eq!(response.status(), 400, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn isadmin_lists_the_callers_own_blogs_and_needs_a_login() {
+    let app = spawn_app().await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let bob = app.signed_up(&TestUser::new("bob")).await;
+    create(&app, &alice, "alice's", "x").await;
+    create(&app, &bob, "bob's", "x").await;
+    let anonymous = app.get("/api/blog/list?isadmin=1").await;
+    assert_eq!(anonymous.status(), 401);
+    let own = app
+        .get_with_cookie("/api/blog/list?isadmin=1", &alice.sid)
+        .await;
+    let body: Value = own.json().await.expect("json");
+    let items = body["data"].as_array().expect("array");
+    assert_eq!(titles(items), vec!["alice's"]);
+}
+
+#[tokio::test]
+async fn xss_payloads_come_back_harmless() {
+    let app = spawn_app().await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let id = create(
+        &app,
+        &alice,
+        "Hi <img src=x onerror=alert(1)>",
+        "<p>ok</p><script>alert(1)</script><a href=\"javascript:alert(1)\" onclick=\"x()\">l</a>\
+         <a href=\"https://example.com\">fine</a><svg onload=alert(1)></svg>",
+    )
+    .await;
+    let body: Value = app
+        .get(&format!("/api/blog/detail?id={id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let title = body["data"]["title"].as_str().expect("title");
+    let content = body["data"]["content"]
+        .as_str()
+        .expect("content")
+        .to_lowercase();
+    assert!(!title.contains('<'), "{title}");
+    for bad in ["<script", "onerror", "onclick", "onload", "javascript:"] {
+        assert!(!content.contains(bad), "{content}");
+    }
+    assert!(content.contains("<p>ok</p>"));
+    assert!(content.contains("href=\"https://example.com\""));
+}
+
+#[tokio::test]
+async fn sql_in_filters_is_only_data() {
+    let app = spawn_app().await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    create(&app, &alice, "one", "x").await;
+    let (total, _) = list(&app, "?keyword=%27%20OR%20%271%27%3D%271").await;
+    assert_eq!(total, 0);
+    let response = app
+        .get("/api/blog/list?author=alice%27%20OR%20%271%27%3D%271")
+        .await;
+    assert_eq!(response.status(), 400, "not a username");
+    let (total, _) = list(&app, "?keyword=%25").await;
+    assert_eq!(total, 0, "% is literal");
+}
+
+#[tokio::test]
+async fn a_deleted_blog_comes_back_with_the_restore_command() {
+    let app = spawn_app().await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let id = create(&app, &alice, "Back soon", "x").await;
+    assert_eq!(
+        post(
+            &app,
+            &format!("/api/blog/del?id={id}"),
+            Some(&alice.token),
+            None
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        app.get(&format!("/api/blog/detail?id={id}")).await.status(),
+        404
+    );
+
+    qblog_server::cli::restore_blog(&app.settings, id)
+        .await
+        .expect("restored");
+    assert_eq!(
+        app.get(&format!("/api/blog/detail?id={id}")).await.status(),
+        200
+    );
+    let again = qblog_server::cli::restore_blog(&app.settings, id).await;
+    assert!(again.is_err(), "restoring a live blog is refused");
+}
