@@ -9,4 +9,5 @@ mod helpers;
 mod blog;
 mod envelope;
 mod health;
+mod qrcode;
 mod user;

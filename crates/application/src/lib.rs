@@ -4,4 +4,5 @@
 pub mod auth;
 pub mod blog;
 pub mod health;
+pub mod qrcode;
 pub mod user;

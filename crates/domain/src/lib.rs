@@ -5,6 +5,7 @@ pub mod auth;
 pub mod blog;
 pub mod clock;
 pub mod health;
+pub mod qrcode;
 pub mod store;
 pub mod throttle;
 pub mod user;

@@ -5,6 +5,7 @@ pub mod blog;
 pub mod health;
 pub mod pages;
 pub mod pipeline;
+pub mod qrcode;
 pub mod user;
 
 use poem::endpoint::BoxEndpoint;
@@ -19,6 +20,7 @@ use crate::pages::PagesController;
 use crate::pipeline::filters::ExceptionFilter;
 use crate::pipeline::guards::GuardContext;
 use crate::pipeline::middleware::{BodyLimit, ClientIpMiddleware, RequestIdMiddleware};
+use crate::qrcode::QrCodeController;
 use crate::user::UserController;
 
 /// The groups operations are listed under in the API documentation.
@@ -28,6 +30,8 @@ pub enum ApiTags {
     User,
     /// Blogs.
     Blog,
+    /// Logging a PC in by scanning a QR code with the phone app.
+    QrCode,
     /// Probes and metrics for operators.
     Operations,
 }
@@ -40,6 +44,8 @@ pub struct Controllers {
     pub user: UserController,
     /// Blogs.
     pub blog: BlogController,
+    /// QR-code login.
+    pub qrcode: QrCodeController,
 }
 
 /// The HTTP-level settings the interface needs.
@@ -65,6 +71,7 @@ pub fn build_app(
             controllers.health,
             controllers.user,
             controllers.blog,
+            controllers.qrcode,
         ),
         "qblog",
         env!("CARGO_PKG_VERSION"),

@@ -23,6 +23,7 @@ use std::time::Duration;
 use qblog_application::auth::{AuthService, AuthServiceImpl, AuthServiceImplParameters};
 use qblog_application::blog::{BlogService, BlogServiceImpl};
 use qblog_application::health::{ReadinessChecker, ReadinessService};
+use qblog_application::qrcode::{QrLoginService, QrLoginServiceImpl, QrLoginServiceImplParameters};
 use qblog_application::user::{UserService, UserServiceImpl};
 use qblog_domain::clock::Clock;
 use qblog_domain::store::KeyValueStore;
@@ -37,6 +38,7 @@ use qblog_infrastructure::clock::SystemClock;
 use qblog_infrastructure::database::{
     DatabasePool, SeaOrmDatabaseHealth, SeaOrmPool, SeaOrmPoolParameters,
 };
+use qblog_infrastructure::qrcode::StoreQrCodeStore;
 use qblog_infrastructure::store::{
     EmbeddedKeyValueStore, KeySpace, NoticeHub, RedisKeyValueStore, RedisKeyValueStoreParameters,
 };
@@ -63,13 +65,15 @@ pub trait AccountsModuleInterface:
 {
 }
 
-pub use modules::{AccountsModule, BlogModule, EmbeddedCoreModule, HealthModule, RedisCoreModule};
+pub use modules::{
+    AccountsModule, BlogModule, EmbeddedCoreModule, HealthModule, QrModule, RedisCoreModule,
+};
 
 /// The module definitions. `module!` cannot carry doc comments, so they are said here:
 /// `RedisCoreModule` is the core for several instances (values and notices in a shared
 /// Redis), `EmbeddedCoreModule` the core for one instance (everything in this process),
 /// `HealthModule` the readiness probes, `AccountsModule` users, login, sessions and tokens,
-/// `BlogModule` blogs.
+/// `BlogModule` blogs, `QrModule` the QR-code login.
 #[allow(missing_docs)]
 mod modules {
     use super::*;
@@ -136,6 +140,23 @@ mod modules {
             }
         }
     }
+
+    module! {
+        pub QrModule {
+            components = [StoreQrCodeStore, QrLoginServiceImpl],
+            providers = [],
+
+            use dyn CoreModule {
+                components = [dyn KeyValueStore, dyn Clock],
+                providers = []
+            },
+
+            use dyn AccountsModuleInterface {
+                components = [dyn UserRepository, dyn AuthService],
+                providers = []
+            }
+        }
+    }
 }
 
 /// The Redis pieces the Redis core is built from.
@@ -196,6 +217,8 @@ pub struct AuthOptions {
     pub failure_window: Duration,
     /// Password hashes at once.
     pub hash_concurrency: usize,
+    /// How long a QR code lives.
+    pub qrcode_ttl: Duration,
 }
 
 /// Every module of the application, built once at start-up.
@@ -208,6 +231,8 @@ pub struct Modules {
     pub accounts: Arc<AccountsModule>,
     /// Blogs.
     pub blog: Arc<BlogModule>,
+    /// QR-code login.
+    pub qrcode: Arc<QrModule>,
 }
 
 impl Modules {
@@ -238,12 +263,38 @@ impl Modules {
             )
             .build(),
         );
+        let qrcode = Arc::new(
+            QrModule::builder(
+                Arc::clone(&core),
+                Arc::clone(&accounts) as Arc<dyn AccountsModuleInterface>,
+            )
+            .with_component_parameters::<QrLoginServiceImpl>(QrLoginServiceImplParameters {
+                ttl: auth.qrcode_ttl,
+            })
+            .build(),
+        );
         Self {
             core,
             health,
             accounts,
             blog,
+            qrcode,
         }
+    }
+
+    /// The QR-code login service, for its controller.
+    pub fn qrcodes(&self) -> Arc<dyn QrLoginService> {
+        self.qrcode.resolve()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.core.resolve()
+    }
+
+    /// The attempt counters, for the throttle guard.
+    pub fn throttle(&self) -> Arc<dyn Throttle> {
+        self.core.resolve()
     }
 
     /// The blog service, for the blog controller and the CLI.
@@ -283,6 +334,7 @@ mod tests {
             max_failures_per_client: 20,
             failure_window: Duration::from_secs(60),
             hash_concurrency: 1,
+            qrcode_ttl: Duration::from_secs(120),
         }
     }
 

@@ -68,6 +68,19 @@ pub struct Settings {
     pub log: LogSettings,
     /// Sessions and tokens.
     pub auth: AuthSettings,
+    /// The QR-code login.
+    pub qrcode: QrCodeSettings,
+}
+
+/// `[qrcode]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct QrCodeSettings {
+    /// Seconds from generation until a code expires.
+    pub ttl_secs: u64,
+    /// `generate` calls per client IP per minute.
+    pub generate_per_minute: u64,
+    /// `check` calls per client IP per minute.
+    pub check_per_minute: u64,
 }
 
 fn default_environment() -> Environment {
@@ -292,6 +305,15 @@ impl Settings {
         }
         if self.auth.failed_login_window_secs == 0 {
             return invalid("auth.failed_login_window_secs", "must be at least 1");
+        }
+        if self.qrcode.ttl_secs == 0 {
+            return invalid("qrcode.ttl_secs", "must be at least 1");
+        }
+        if self.qrcode.generate_per_minute == 0 {
+            return invalid("qrcode.generate_per_minute", "must be at least 1");
+        }
+        if self.qrcode.check_per_minute == 0 {
+            return invalid("qrcode.check_per_minute", "must be at least 1");
         }
         if self.auth.session_ttl_secs == 0 {
             return invalid("auth.session_ttl_secs", "must be at least 1");

@@ -15,7 +15,8 @@ use qblog_infrastructure::store::{
 };
 use qblog_interface::blog::BlogController;
 use qblog_interface::health::HealthController;
-use qblog_interface::pipeline::guards::{GuardContext, origin_of};
+use qblog_interface::pipeline::guards::{GuardContext, ThrottleGuard, origin_of};
+use qblog_interface::qrcode::{QrCodeController, QrOptions};
 use qblog_interface::user::{CookiePolicy, UserController};
 use qblog_interface::{Controllers, HttpOptions, build_app};
 use rand::RngCore;
@@ -64,16 +65,24 @@ impl Application {
         }
 
         let (modules, background) = build_modules(settings, database)?;
+        let cookies = CookiePolicy {
+            secure: settings.auth.cookie_secure,
+        };
         let controllers = Controllers {
             health: HealthController::new(modules.readiness()),
-            user: UserController::new(
-                modules.users(),
-                modules.auth(),
-                CookiePolicy {
-                    secure: settings.auth.cookie_secure,
+            user: UserController::new(modules.users(), modules.auth(), cookies),
+            blog: BlogController::new(modules.blogs()),
+            qrcode: QrCodeController::new(
+                modules.qrcodes(),
+                modules.clock(),
+                ThrottleGuard::new(modules.throttle()),
+                cookies,
+                QrOptions {
+                    public_base_url: settings.server.public_base_url.clone(),
+                    generate_per_minute: settings.qrcode.generate_per_minute,
+                    check_per_minute: settings.qrcode.check_per_minute,
                 },
             ),
-            blog: BlogController::new(modules.blogs()),
         };
         let guard = GuardContext {
             auth: modules.auth(),
@@ -211,6 +220,7 @@ fn auth_options(settings: &Settings) -> AuthOptions {
         max_failures_per_client: settings.auth.max_failed_logins_per_ip,
         failure_window: Duration::from_secs(settings.auth.failed_login_window_secs),
         hash_concurrency,
+        qrcode_ttl: Duration::from_secs(settings.qrcode.ttl_secs),
     }
 }
 

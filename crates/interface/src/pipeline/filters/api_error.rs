@@ -10,6 +10,7 @@ use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
 use qblog_domain::auth::AuthError;
 use qblog_domain::blog::BlogError;
+use qblog_domain::qrcode::QrError;
 use qblog_domain::store::StoreError;
 use qblog_domain::user::UserError;
 use qblog_domain::validation::FieldError;
@@ -340,6 +341,29 @@ impl From<BlogError> for ApiError {
                 Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
             }
             BlogError::Unexpected(_) => Self::internal(err),
+        }
+    }
+}
+
+impl From<QrError> for ApiError {
+    fn from(err: QrError) -> Self {
+        match err {
+            QrError::Conflict => Self::new(
+                ErrorCode::Conflict,
+                "the QR code is not in a state that allows this",
+            )
+            .with_specific_code("qrcode_state_conflict"),
+            QrError::NotScanner => Self::new(
+                ErrorCode::Forbidden,
+                "only the user who scanned the code may do that",
+            ),
+            QrError::Expired => Self::new(ErrorCode::Gone, "the QR code has expired")
+                .with_specific_code("qrcode_expired"),
+            QrError::WrongToken => Self::new(ErrorCode::Forbidden, "forbidden"),
+            QrError::Unavailable(_) => {
+                Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
+            }
+            QrError::Unexpected(_) => Self::internal(err),
         }
     }
 }

@@ -1,0 +1,315 @@
+//! `QrLoginService`: generate, check (with long-poll), scan, confirm, cancel.
+//!
+//! Every change goes through the domain's `transition` and is written with the store's
+//! atomic `replace`; a replace that lost a race is retried against the fresh record,
+//! where `transition` judges the late event (a second scanner gets a conflict). The
+//! claim — the first check that sees `confirmed` — is such a replace too, so of many
+//! racing checks exactly one receives the login.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use qblog_domain::auth::Principal;
+use qblog_domain::clock::Clock;
+use qblog_domain::qrcode::{
+    PcInfo, PollToken, QrCode, QrCodeId, QrCodeStore, QrError, QrEvent, QrState, QrStatus,
+    QrUpdate, Scanner, transition,
+};
+use qblog_domain::store::Subscription;
+use qblog_domain::user::UserRepository;
+use shaku::{Component, Interface};
+
+use crate::auth::{AuthService, Login};
+
+/// How often a replace that lost a race is retried before giving up with a conflict.
+const MAX_RACES: usize = 8;
+
+/// A new code and the secret its browser polls with.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The code.
+    pub code: QrCode,
+    /// The poll token, returned to the generating browser only.
+    pub poll_token: PollToken,
+}
+
+/// A `check` call.
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    /// Which code.
+    pub id: QrCodeId,
+    /// The browser's poll token.
+    pub token: PollToken,
+    /// The status the browser already knows: answer when it differs.
+    pub since: Option<QrStatus>,
+    /// How long to wait for a change (0: answer at once).
+    pub wait: Duration,
+}
+
+/// What `check` reports.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    /// The status.
+    pub status: QrStatus,
+    /// Seconds until the deadline.
+    pub expires_in: u64,
+    /// Time until the deadline, to the millisecond.
+    pub remaining: Duration,
+    /// Who scanned, while `scanned` (and `confirmed`).
+    pub scanned_by: Option<Scanner>,
+    /// The login, for the one check that claims a confirmed code.
+    pub login: Option<Login>,
+}
+
+impl CheckResult {
+    fn expired() -> Self {
+        Self {
+            status: QrStatus::Expired,
+            expires_in: 0,
+            remaining: Duration::ZERO,
+            scanned_by: None,
+            login: None,
+        }
+    }
+}
+
+/// QR-code login use cases.
+#[async_trait]
+pub trait QrLoginService: Interface {
+    /// Makes a code for the PC at `pc`.
+    ///
+    /// # Errors
+    /// [`QrError::Unavailable`] when the store is down.
+    async fn generate(&self, ip: String, user_agent: String) -> Result<Generated, QrError>;
+
+    /// The live code `id`, for rendering its image.
+    ///
+    /// # Errors
+    /// [`QrError::Expired`] for an unknown or expired code.
+    async fn find(&self, id: &QrCodeId) -> Result<QrCode, QrError>;
+
+    /// Reports the code's state to its browser, waiting up to `wait` for a change from
+    /// `since`; the first check that sees `confirmed` receives the login.
+    ///
+    /// # Errors
+    /// [`QrError::WrongToken`] when the token is not this code's.
+    async fn check(&self, request: CheckRequest) -> Result<CheckResult, QrError>;
+
+    /// The phone's user scans the code.
+    ///
+    /// # Errors
+    /// [`QrError::Conflict`] when another user scanned it or it is past `scanned`;
+    /// [`QrError::Expired`] for an unknown or expired code.
+    async fn scan(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError>;
+
+    /// The scanner confirms the login.
+    ///
+    /// # Errors
+    /// [`QrError::NotScanner`], [`QrError::Conflict`] or [`QrError::Expired`].
+    async fn confirm(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError>;
+
+    /// The scanner cancels the login.
+    ///
+    /// # Errors
+    /// [`QrError::NotScanner`], [`QrError::Conflict`] or [`QrError::Expired`].
+    async fn cancel(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError>;
+}
+
+/// [`QrLoginService`] over the QR-code store, the clock, users and the auth service.
+#[derive(Component)]
+#[shaku(interface = QrLoginService)]
+pub struct QrLoginServiceImpl {
+    #[shaku(inject)]
+    codes: Arc<dyn QrCodeStore>,
+    #[shaku(inject)]
+    users: Arc<dyn UserRepository>,
+    #[shaku(inject)]
+    auth: Arc<dyn AuthService>,
+    #[shaku(inject)]
+    clock: Arc<dyn Clock>,
+    /// How long a code lives (`qrcode.ttl_secs`).
+    #[shaku(default = Duration::from_secs(120))]
+    ttl: Duration,
+}
+
+impl QrLoginServiceImpl {
+    /// The live record, treating one past its deadline as gone.
+    async fn live(&self, id: &QrCodeId) -> Result<Option<QrCode>, QrError> {
+        let now = self.clock.now();
+        Ok(self
+            .codes
+            .get(id)
+            .await?
+            .filter(|code| code.expires_at > now))
+    }
+
+    /// Applies `event` atomically, retrying lost races against the fresh record.
+    async fn apply(&self, id: &QrCodeId, event: QrEvent) -> Result<QrCode, QrError> {
+        for _ in 0..MAX_RACES {
+            let Some(code) = self.live(id).await? else {
+                return Err(QrError::Expired);
+            };
+            let next_state = transition(&code.state, &event)?;
+            if next_state == code.state {
+                return Ok(code);
+            }
+            let next = QrCode {
+                state: next_state,
+                ..code.clone()
+            };
+            match self.codes.replace(&code, &next).await? {
+                QrUpdate::Applied => return Ok(next),
+                QrUpdate::Changed(_) => continue,
+                QrUpdate::Gone => return Err(QrError::Expired),
+            }
+        }
+        Err(QrError::Conflict)
+    }
+
+    /// One look at the code for its browser: token check, claim when confirmed.
+    async fn look(&self, id: &QrCodeId, token: &PollToken) -> Result<CheckResult, QrError> {
+        let Some(code) = self.live(id).await? else {
+            return Ok(CheckResult::expired());
+        };
+        if !code.poll_token_hash.matches(token) {
+            return Err(QrError::WrongToken);
+        }
+        if code.state.status() == QrStatus::Expired {
+            return Ok(CheckResult::expired());
+        }
+        let now = self.clock.now();
+        let expires_in = code.expires_in(now);
+        let remaining = (code.expires_at - now).to_std().unwrap_or_default();
+        let scanned_by = match &code.state {
+            QrState::Scanned(scanner) | QrState::Confirmed(scanner) => Some(scanner.clone()),
+            _ => None,
+        };
+        let login = match &code.state {
+            QrState::Confirmed(_) => match self.claim(code.clone()).await? {
+                Some(login) => Some(login),
+                None => return Ok(CheckResult::expired()),
+            },
+            _ => None,
+        };
+        Ok(CheckResult {
+            status: code.state.status(),
+            expires_in,
+            remaining,
+            scanned_by,
+            login,
+        })
+    }
+
+    /// Hands out the login of a confirmed code, once. `None` when another check won.
+    async fn claim(&self, code: QrCode) -> Result<Option<Login>, QrError> {
+        let next = QrCode {
+            state: transition(&code.state, &QrEvent::Claim)?,
+            ..code.clone()
+        };
+        if self.codes.replace(&code, &next).await? != QrUpdate::Applied {
+            return Ok(None);
+        }
+        let QrState::Claimed(scanner) = &next.state else {
+            return Ok(None);
+        };
+        let Some(user) = self
+            .users
+            .find_by_id(scanner.user_id)
+            .await
+            .map_err(|err| {
+                QrError::Unexpected(anyhow::Error::new(err).context("loading the scanner"))
+            })?
+        else {
+            return Ok(None);
+        };
+        let login = self.auth.start_login(&user).await.map_err(|err| {
+            QrError::Unexpected(anyhow::Error::new(err).context("starting the PC's session"))
+        })?;
+        tracing::info!(qrcode = %code.id, user_id = %user.id, "QR-code login handed to the PC");
+        Ok(Some(login))
+    }
+}
+
+fn scanner_of(user: &Principal) -> Scanner {
+    Scanner {
+        user_id: user.user_id,
+        username: user.username.clone(),
+        realname: user.realname.clone(),
+    }
+}
+
+#[async_trait]
+impl QrLoginService for QrLoginServiceImpl {
+    async fn generate(&self, ip: String, user_agent: String) -> Result<Generated, QrError> {
+        let now = self.clock.now();
+        let poll_token = PollToken::generate();
+        let lifetime = chrono::Duration::from_std(self.ttl)
+            .map_err(|err| QrError::Unexpected(anyhow::anyhow!("qrcode.ttl_secs: {err}")))?;
+        let code = QrCode {
+            id: QrCodeId::generate(),
+            state: QrState::Unscanned,
+            pc: PcInfo {
+                ip,
+                user_agent,
+                created_at: now,
+            },
+            expires_at: now + lifetime,
+            poll_token_hash: poll_token.hash(),
+        };
+        self.codes.create(&code, self.ttl).await?;
+        Ok(Generated { code, poll_token })
+    }
+
+    async fn find(&self, id: &QrCodeId) -> Result<QrCode, QrError> {
+        self.live(id).await?.ok_or(QrError::Expired)
+    }
+
+    async fn check(&self, request: CheckRequest) -> Result<CheckResult, QrError> {
+        // Subscribe before the first look: a change between the look and the wait
+        // still wakes us.
+        let mut watch: Option<Box<dyn Subscription>> = if request.wait.is_zero() {
+            None
+        } else {
+            Some(self.codes.watch(&request.id).await?)
+        };
+        let started = tokio::time::Instant::now();
+        loop {
+            let result = self.look(&request.id, &request.token).await?;
+            let unchanged = request.since == Some(result.status);
+            let terminal = result.status == QrStatus::Expired || result.login.is_some();
+            let Some(subscription) = watch.as_mut() else {
+                return Ok(result);
+            };
+            if !unchanged || terminal {
+                return Ok(result);
+            }
+            // Wake at the latest when the code expires, to report it.
+            let until_expiry = result.remaining + Duration::from_millis(50);
+            let deadline = started + request.wait.min(started.elapsed() + until_expiry);
+            match tokio::time::timeout_at(deadline, subscription.next()).await {
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(_) => {
+                    // Timed out (or the store shut down): report what is there now.
+                    return self.look(&request.id, &request.token).await;
+                }
+            }
+        }
+    }
+
+    async fn scan(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError> {
+        self.apply(id, QrEvent::Scan(scanner_of(user))).await
+    }
+
+    async fn confirm(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError> {
+        self.apply(id, QrEvent::Confirm(user.user_id)).await
+    }
+
+    async fn cancel(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError> {
+        self.apply(id, QrEvent::Cancel(user.user_id)).await
+    }
+}
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

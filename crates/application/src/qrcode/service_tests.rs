@@ -1,0 +1,310 @@
+//! `QrLoginServiceImpl` against mockall mocks of the store, users, auth and clock.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, TimeZone, Utc};
+use qblog_domain::auth::{AccessToken, Credential, IssuedToken, SessionId, TokenId};
+use qblog_domain::clock::MockClock;
+use qblog_domain::qrcode::MockQrCodeStore;
+use qblog_domain::user::{MockUserRepository, Realname, User, UserId, Username};
+
+use super::*;
+use crate::auth::service::MockAuthService;
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
+}
+
+fn principal(id: i64) -> Principal {
+    Principal {
+        user_id: UserId(id),
+        username: Username::parse(&format!("user{id}")).expect("valid"),
+        realname: Realname::parse(&format!("User {id}")).expect("valid"),
+        credential: Credential::Session(SessionId::from_random_bytes([1; 32])),
+    }
+}
+
+fn code(state: QrState, token: &PollToken) -> QrCode {
+    QrCode {
+        id: QrCodeId::parse("id", "3f2b8c1e-7d4a-4f6b-9c2d-1a2b3c4d5e6f").expect("valid"),
+        state,
+        pc: PcInfo {
+            ip: "192.0.2.1".into(),
+            user_agent: "Firefox".into(),
+            created_at: start(),
+        },
+        expires_at: start() + chrono::Duration::seconds(120),
+        poll_token_hash: token.hash(),
+    }
+}
+
+struct Parts {
+    codes: MockQrCodeStore,
+    users: MockUserRepository,
+    auth: MockAuthService,
+    now: DateTime<Utc>,
+}
+
+impl Parts {
+    fn new() -> Self {
+        Self {
+            codes: MockQrCodeStore::new(),
+            users: MockUserRepository::new(),
+            auth: MockAuthService::new(),
+            now: start() + chrono::Duration::seconds(10),
+        }
+    }
+
+    fn service(self) -> QrLoginServiceImpl {
+        let mut clock = MockClock::new();
+        let now = self.now;
+        clock.expect_now().returning(move || now);
+        QrLoginServiceImpl {
+            codes: Arc::new(self.codes),
+            users: Arc::new(self.users),
+            auth: Arc::new(self.auth),
+            clock: Arc::new(clock),
+            ttl: Duration::from_secs(120),
+        }
+    }
+
+    /// The store holds `record` and applies replaces to it, like the real stores.
+    fn holding(mut self, record: QrCode) -> Self {
+        let stored = Arc::new(Mutex::new(Some(record)));
+        let read = Arc::clone(&stored);
+        self.codes
+            .expect_get()
+            .returning(move |_| Ok(read.lock().expect("lock").clone()));
+        self.codes.expect_replace().returning(move |current, next| {
+            let mut slot = stored.lock().expect("lock");
+            Ok(match slot.as_ref() {
+                None => QrUpdate::Gone,
+                Some(now) if now == current => {
+                    *slot = Some(next.clone());
+                    QrUpdate::Applied
+                }
+                Some(now) => QrUpdate::Changed(now.clone()),
+            })
+        });
+        self
+    }
+}
+
+fn alice() -> User {
+    User {
+        id: UserId(1),
+        username: Username::parse("user1").expect("valid"),
+        realname: Realname::parse("User 1").expect("valid"),
+        created_at: start(),
+    }
+}
+
+fn login() -> Login {
+    Login {
+        user: alice(),
+        session_id: SessionId::from_random_bytes([9; 32]),
+        session_ttl: Duration::from_secs(60),
+        token: IssuedToken {
+            token: AccessToken::new("signed".into()),
+            token_id: TokenId("t".into()),
+            expires_at: start(),
+        },
+        token_ttl: Duration::from_secs(60),
+    }
+}
+
+fn scanner(id: i64) -> Scanner {
+    let p = principal(id);
+    Scanner {
+        user_id: p.user_id,
+        username: p.username,
+        realname: p.realname,
+    }
+}
+
+#[tokio::test]
+async fn a_generated_code_stores_the_token_hash_with_the_ttl() {
+    let mut parts = Parts::new();
+    parts
+        .codes
+        .expect_create()
+        .withf(|code, ttl| code.state == QrState::Unscanned && *ttl == Duration::from_secs(120))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let generated = parts
+        .service()
+        .generate("192.0.2.1".into(), "Firefox".into())
+        .await
+        .expect("generated");
+    assert!(
+        generated
+            .code
+            .poll_token_hash
+            .matches(&generated.poll_token)
+    );
+    assert_eq!(
+        generated.code.expires_at - generated.code.pc.created_at,
+        chrono::Duration::seconds(120)
+    );
+}
+
+#[tokio::test]
+async fn a_code_past_its_deadline_is_expired_even_if_still_stored() {
+    let token = PollToken::generate();
+    let mut parts = Parts::new().holding(code(QrState::Unscanned, &token));
+    parts.now = start() + chrono::Duration::seconds(121);
+    let service = parts.service();
+    assert!(matches!(
+        service
+            .scan(&principal(1), &code(QrState::Unscanned, &token).id)
+            .await,
+        Err(QrError::Expired)
+    ));
+    let check = service
+        .check(CheckRequest {
+            id: code(QrState::Unscanned, &token).id,
+            token,
+            since: None,
+            wait: Duration::ZERO,
+        })
+        .await
+        .expect("checked");
+    assert_eq!(check.status, QrStatus::Expired);
+}
+
+#[tokio::test]
+async fn confirm_by_a_user_who_did_not_scan_is_forbidden() {
+    let token = PollToken::generate();
+    let record = code(QrState::Scanned(scanner(1)), &token);
+    let service = Parts::new().holding(record.clone()).service();
+    assert!(matches!(
+        service.confirm(&principal(2), &record.id).await,
+        Err(QrError::NotScanner)
+    ));
+    assert!(matches!(
+        service.cancel(&principal(2), &record.id).await,
+        Err(QrError::NotScanner)
+    ));
+}
+
+#[tokio::test]
+async fn a_wrong_poll_token_is_refused() {
+    let token = PollToken::generate();
+    let record = code(QrState::Scanned(scanner(1)), &token);
+    let service = Parts::new().holding(record.clone()).service();
+    let result = service
+        .check(CheckRequest {
+            id: record.id,
+            token: PollToken::generate(),
+            since: None,
+            wait: Duration::ZERO,
+        })
+        .await;
+    assert!(matches!(result, Err(QrError::WrongToken)));
+}
+
+#[tokio::test]
+async fn the_login_is_handed_out_once() {
+    let token = PollToken::generate();
+    let record = code(QrState::Confirmed(scanner(1)), &token);
+    let mut parts = Parts::new().holding(record.clone());
+    parts
+        .users
+        .expect_find_by_id()
+        .times(1)
+        .returning(|_| Ok(Some(alice())));
+    parts
+        .auth
+        .expect_start_login()
+        .times(1)
+        .returning(|_| Ok(login()));
+    let service = parts.service();
+    let request = CheckRequest {
+        id: record.id.clone(),
+        token,
+        since: None,
+        wait: Duration::ZERO,
+    };
+    let first = service.check(request.clone()).await.expect("checked");
+    assert_eq!(first.status, QrStatus::Confirmed);
+    assert!(first.login.is_some());
+    let second = service.check(request).await.expect("checked");
+    assert_eq!(second.status, QrStatus::Expired);
+    assert!(second.login.is_none());
+}
+
+#[tokio::test]
+async fn a_scan_that_loses_the_race_to_another_user_is_a_conflict() {
+    let token = PollToken::generate();
+    let record = code(QrState::Unscanned, &token);
+    let mut parts = Parts::new();
+    let mut reads = 0;
+    let first = record.clone();
+    let won_by_other = code(QrState::Scanned(scanner(2)), &token);
+    let after = won_by_other.clone();
+    parts.codes.expect_get().returning(move |_| {
+        reads += 1;
+        Ok(Some(if reads == 1 {
+            first.clone()
+        } else {
+            after.clone()
+        }))
+    });
+    parts
+        .codes
+        .expect_replace()
+        .times(1)
+        .returning(move |_, _| Ok(QrUpdate::Changed(won_by_other.clone())));
+    let result = parts.service().scan(&principal(1), &record.id).await;
+    assert!(matches!(result, Err(QrError::Conflict)));
+}
+
+#[tokio::test]
+async fn repeating_a_scan_as_the_same_user_writes_nothing() {
+    let token = PollToken::generate();
+    let record = code(QrState::Scanned(scanner(1)), &token);
+    let mut parts = Parts::new();
+    let stored = record.clone();
+    parts
+        .codes
+        .expect_get()
+        .returning(move |_| Ok(Some(stored.clone())));
+    parts.codes.expect_replace().never();
+    let code = parts
+        .service()
+        .scan(&principal(1), &record.id)
+        .await
+        .expect("no-op");
+    assert_eq!(code.state, QrState::Scanned(scanner(1)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_poll_returns_the_unchanged_state_after_the_wait() {
+    let token = PollToken::generate();
+    let record = code(QrState::Unscanned, &token);
+    let mut parts = Parts::new().holding(record.clone());
+    /// A subscription on which nothing ever happens.
+    struct Silent;
+    #[async_trait]
+    impl Subscription for Silent {
+        async fn next(&mut self) -> Option<qblog_domain::store::Notice> {
+            std::future::pending().await
+        }
+    }
+    parts
+        .codes
+        .expect_watch()
+        .times(1)
+        .returning(|_| Ok(Box::new(Silent)));
+    let result = parts
+        .service()
+        .check(CheckRequest {
+            id: record.id,
+            token,
+            since: Some(QrStatus::Unscanned),
+            wait: Duration::from_secs(5),
+        })
+        .await
+        .expect("checked");
+    assert_eq!(result.status, QrStatus::Unscanned);
+}

@@ -1,0 +1,36 @@
+//! Errors of the QR-code login.
+
+use crate::store::StoreError;
+
+/// Why a QR-code action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum QrError {
+    /// The action does not fit the code's state (another user scanned it, confirm
+    /// after cancel, …).
+    #[error("the QR code is in another state")]
+    Conflict,
+    /// Only the user who scanned the code may confirm or cancel it.
+    #[error("only the user who scanned the code may do that")]
+    NotScanner,
+    /// The code's deadline passed, it was used, or it never existed.
+    #[error("the QR code has expired")]
+    Expired,
+    /// The poll token does not belong to this code.
+    #[error("wrong poll token")]
+    WrongToken,
+    /// The store could not be reached; retrying later may work.
+    #[error("the QR-code store is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for QrError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(why) => Self::Unavailable(why),
+            StoreError::Unexpected(err) => Self::Unexpected(err),
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! The QR-code store port.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use shaku_interface::Interface;
+
+use super::{QrCode, QrCodeId, QrError};
+use crate::store::Subscription;
+
+/// What [`QrCodeStore::replace`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QrUpdate {
+    /// The record still was `current` and is now `next`.
+    Applied,
+    /// Someone changed the record first; nothing was written. Carries what is stored.
+    Changed(QrCode),
+    /// The record is gone (expired).
+    Gone,
+}
+
+/// Where codes live until their deadline, shared by every instance.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait QrCodeStore: Interface {
+    /// Stores a new code that disappears after `ttl`.
+    ///
+    /// # Errors
+    /// [`QrError::Unavailable`] when the store cannot be reached; nothing was stored.
+    async fn create(&self, code: &QrCode, ttl: Duration) -> Result<(), QrError>;
+
+    /// The live code with this id.
+    ///
+    /// # Errors
+    /// [`QrError::Unavailable`] when the store cannot be reached; an unknown or expired
+    /// code is `Ok(None)`.
+    async fn get(&self, id: &QrCodeId) -> Result<Option<QrCode>, QrError>;
+
+    /// Atomically replaces the record `current` with `next` — only if the stored record
+    /// is still exactly `current` — keeping its deadline, and notifies the code's
+    /// watchers in the same step. Of several racing replacements of one record exactly
+    /// one is `Applied`.
+    ///
+    /// # Errors
+    /// [`QrError::Unavailable`] when the store cannot be reached; nothing changed.
+    async fn replace(&self, current: &QrCode, next: &QrCode) -> Result<QrUpdate, QrError>;
+
+    /// Notices of every change to the code, on every instance, from now on.
+    ///
+    /// # Errors
+    /// [`QrError::Unavailable`] when no subscription can be made.
+    async fn watch(&self, id: &QrCodeId) -> Result<Box<dyn Subscription>, QrError>;
+}

@@ -1,0 +1,224 @@
+//! `StoreQrCodeStore`: one JSON record per code under `qrcode:<id>`, expiring at the
+//! code's deadline; changes are compare-and-set on the whole record (a Lua script on
+//! Redis, one critical section in the embedded store) and published on the channel
+//! `qrcode:<id>` in the same atomic step.
+//!
+//! The record's JSON is canonical — fixed field order, times as integer milliseconds —
+//! so encoding the record read back yields exactly the stored text, which is what the
+//! compare-and-set compares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::DateTime;
+use qblog_domain::qrcode::{
+    PcInfo, PollTokenHash, QrCode, QrCodeId, QrCodeStore, QrError, QrState, QrUpdate, Scanner,
+};
+use qblog_domain::store::{CasOutcome, KeyValueStore, Subscription};
+use qblog_domain::user::{Realname, UserId, Username};
+use serde::{Deserialize, Serialize};
+use shaku::Component;
+
+fn key(id: &QrCodeId) -> String {
+    format!("qrcode:{}", id.as_str())
+}
+
+fn channel(id: &QrCodeId) -> String {
+    format!("qrcode:{}", id.as_str())
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredScanner {
+    id: i64,
+    un: String,
+    rn: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredCode {
+    id: String,
+    state: String,
+    by: Option<StoredScanner>,
+    ip: String,
+    ua: String,
+    ct: i64,
+    exp: i64,
+    th: String,
+}
+
+fn encode(code: &QrCode) -> Result<String, QrError> {
+    let (state, by) = match &code.state {
+        QrState::Unscanned => ("unscanned", None),
+        QrState::Scanned(s) => ("scanned", Some(s)),
+        QrState::Confirmed(s) => ("confirmed", Some(s)),
+        QrState::Cancelled(s) => ("cancelled", Some(s)),
+        QrState::Claimed(s) => ("claimed", Some(s)),
+    };
+    let stored = StoredCode {
+        id: code.id.as_str().to_owned(),
+        state: state.to_owned(),
+        by: by.map(|s| StoredScanner {
+            id: s.user_id.0,
+            un: s.username.as_str().to_owned(),
+            rn: s.realname.as_str().to_owned(),
+        }),
+        ip: code.pc.ip.clone(),
+        ua: code.pc.user_agent.clone(),
+        ct: code.pc.created_at.timestamp_millis(),
+        exp: code.expires_at.timestamp_millis(),
+        th: code.poll_token_hash.as_str().to_owned(),
+    };
+    Ok(serde_json::to_string(&stored).context("encoding a QR code")?)
+}
+
+fn decode(text: &str) -> Result<QrCode, QrError> {
+    let stored: StoredCode = serde_json::from_str(text).context("a corrupt QR code")?;
+    let scanner = stored
+        .by
+        .map(|s| -> Result<Scanner, QrError> {
+            Ok(Scanner {
+                user_id: UserId(s.id),
+                username: Username::parse(&s.un).context("a corrupt QR code")?,
+                realname: Realname::parse(&s.rn).context("a corrupt QR code")?,
+            })
+        })
+        .transpose()?;
+    let state = match (stored.state.as_str(), scanner) {
+        ("unscanned", None) => QrState::Unscanned,
+        ("scanned", Some(s)) => QrState::Scanned(s),
+        ("confirmed", Some(s)) => QrState::Confirmed(s),
+        ("cancelled", Some(s)) => QrState::Cancelled(s),
+        ("claimed", Some(s)) => QrState::Claimed(s),
+        (other, _) => {
+            return Err(QrError::Unexpected(anyhow::anyhow!(
+                "a corrupt QR code in state {other}"
+            )));
+        }
+    };
+    Ok(QrCode {
+        id: QrCodeId::parse("id", &stored.id).context("a corrupt QR code")?,
+        state,
+        pc: PcInfo {
+            ip: stored.ip,
+            user_agent: stored.ua,
+            created_at: DateTime::from_timestamp_millis(stored.ct).unwrap_or_default(),
+        },
+        expires_at: DateTime::from_timestamp_millis(stored.exp).unwrap_or_default(),
+        poll_token_hash: PollTokenHash::from_stored(stored.th),
+    })
+}
+
+/// QR codes on the key-value store port.
+#[derive(Component)]
+#[shaku(interface = QrCodeStore)]
+pub struct StoreQrCodeStore {
+    #[shaku(inject)]
+    store: Arc<dyn KeyValueStore>,
+}
+
+impl StoreQrCodeStore {
+    /// Codes kept in `store`.
+    pub fn new(store: Arc<dyn KeyValueStore>) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl QrCodeStore for StoreQrCodeStore {
+    async fn create(&self, code: &QrCode, ttl: Duration) -> Result<(), QrError> {
+        let written = self
+            .store
+            .set_if_absent(&key(&code.id), &encode(code)?, ttl)
+            .await?;
+        if written {
+            Ok(())
+        } else {
+            Err(QrError::Unexpected(anyhow::anyhow!(
+                "a QR code id was reused"
+            )))
+        }
+    }
+
+    async fn get(&self, id: &QrCodeId) -> Result<Option<QrCode>, QrError> {
+        self.store
+            .get(&key(id))
+            .await?
+            .map(|text| decode(&text))
+            .transpose()
+    }
+
+    async fn replace(&self, current: &QrCode, next: &QrCode) -> Result<QrUpdate, QrError> {
+        let outcome = self
+            .store
+            .compare_and_set(
+                &key(&current.id),
+                &encode(current)?,
+                &encode(next)?,
+                Some(&channel(&current.id)),
+            )
+            .await?;
+        Ok(match outcome {
+            CasOutcome::Swapped => QrUpdate::Applied,
+            CasOutcome::Mismatch { current } => QrUpdate::Changed(decode(&current)?),
+            CasOutcome::Missing => QrUpdate::Gone,
+        })
+    }
+
+    async fn watch(&self, id: &QrCodeId) -> Result<Box<dyn Subscription>, QrError> {
+        Ok(self.store.subscribe(&channel(id)).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use qblog_domain::qrcode::PollToken;
+
+    use super::*;
+
+    fn sample(state: QrState) -> QrCode {
+        QrCode {
+            id: QrCodeId::generate(),
+            state,
+            pc: PcInfo {
+                ip: "2001:db8::1".into(),
+                user_agent: "Mozilla/5.0 \"quoted\" ü".into(),
+                created_at: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
+            },
+            expires_at: Utc.with_ymd_and_hms(2026, 11, 20, 12, 2, 0).unwrap(),
+            poll_token_hash: PollToken::generate().hash(),
+        }
+    }
+
+    #[test]
+    fn a_record_decodes_to_itself_and_encodes_to_the_same_text() {
+        let scanner = Scanner {
+            user_id: UserId(3),
+            username: Username::parse("carol").expect("valid"),
+            realname: Realname::parse("Carol C").expect("valid"),
+        };
+        for state in [
+            QrState::Unscanned,
+            QrState::Scanned(scanner.clone()),
+            QrState::Confirmed(scanner.clone()),
+            QrState::Cancelled(scanner.clone()),
+            QrState::Claimed(scanner),
+        ] {
+            let code = sample(state);
+            let text = encode(&code).expect("encoded");
+            let back = decode(&text).expect("decoded");
+            assert_eq!(back, code);
+            assert_eq!(encode(&back).expect("encoded"), text);
+        }
+    }
+
+    #[test]
+    fn the_record_holds_the_token_hash_only() {
+        let token = PollToken::generate();
+        let mut code = sample(QrState::Unscanned);
+        code.poll_token_hash = token.hash();
+        assert!(!encode(&code).expect("encoded").contains(token.expose()));
+    }
+}

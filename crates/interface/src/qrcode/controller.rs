@@ -1,0 +1,285 @@
+//! `QrCodeController`: the QR-code login routes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::Request;
+use poem::http::header::{SET_COOKIE, USER_AGENT};
+use poem::http::{HeaderValue, StatusCode};
+use poem::{IntoResponse, Response};
+use poem_openapi::param::Query;
+use poem_openapi::payload::{Binary, Payload};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiResponse, OpenApi};
+use qblog_application::qrcode::{CheckRequest, QrLoginService};
+use qblog_domain::clock::Clock;
+use qblog_domain::qrcode::{PollToken, QrCodeId, QrError, QrStatus};
+
+use super::dto::{
+    CheckView, GeneratedView, PcView, QrLoginView, QrTarget, ScanView, ScannerView, StatusView,
+};
+use super::image::{Format, render};
+use crate::ApiTags;
+use crate::pipeline::filters::ApiError;
+use crate::pipeline::guards::{Auth, ThrottleGuard};
+use crate::pipeline::interceptors::Reply;
+use crate::pipeline::middleware::ClientIp;
+use crate::pipeline::pipes::Valid;
+use crate::user::CookiePolicy;
+
+/// The longest `wait` a check may ask for.
+pub const MAX_WAIT_SECS: u32 = 30;
+
+/// Settings of the QR-code routes.
+#[derive(Debug, Clone)]
+pub struct QrOptions {
+    /// `server.public_base_url`, for `confirm_url` and `image_url`.
+    pub public_base_url: String,
+    /// `qrcode.generate_per_minute` per client IP.
+    pub generate_per_minute: u64,
+    /// `qrcode.check_per_minute` per client IP.
+    pub check_per_minute: u64,
+}
+
+/// QR-code login.
+pub struct QrCodeController {
+    codes: Arc<dyn QrLoginService>,
+    clock: Arc<dyn Clock>,
+    throttle: ThrottleGuard,
+    cookies: CookiePolicy,
+    options: QrOptions,
+}
+
+impl QrCodeController {
+    /// A controller over the QR-code login service.
+    pub fn new(
+        codes: Arc<dyn QrLoginService>,
+        clock: Arc<dyn Clock>,
+        throttle: ThrottleGuard,
+        cookies: CookiePolicy,
+        options: QrOptions,
+    ) -> Self {
+        Self {
+            codes,
+            clock,
+            throttle,
+            cookies,
+            options,
+        }
+    }
+
+    fn confirm_url(&self, id: &QrCodeId) -> String {
+        format!("{}/m/qrcode/confirm?id={id}", self.options.public_base_url)
+    }
+}
+
+/// A QR image: PNG or SVG.
+pub struct QrImage {
+    bytes: Vec<u8>,
+    format: Format,
+}
+
+impl IntoResponse for QrImage {
+    fn into_response(self) -> Response {
+        Response::builder()
+            .status(StatusCode::OK)
+            .content_type(self.format.content_type())
+            .header("cache-control", "no-store")
+            .body(self.bytes)
+    }
+}
+
+impl ApiResponse for QrImage {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "The QR code of `confirm_url`.",
+                status: Some(200),
+                status_range: None,
+                content: vec![
+                    MetaMediaType {
+                        content_type: "image/png",
+                        schema: <Binary<Vec<u8>> as Payload>::schema_ref(),
+                    },
+                    MetaMediaType {
+                        content_type: "image/svg+xml",
+                        schema: String::schema_ref(),
+                    },
+                ],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(_registry: &mut Registry) {}
+}
+
+#[OpenApi(prefix_path = "/api/qrcode", tag = "ApiTags::QrCode")]
+impl QrCodeController {
+    /// Make a QR code for this (not logged-in) browser to show.
+    #[oai(path = "/generate", method = "post")]
+    async fn generate(&self, req: &Request) -> Result<Reply<GeneratedView>, ApiError> {
+        let ip = ClientIp::of(req).to_string();
+        self.throttle
+            .per_minute(
+                &format!("qrcode-generate:{ip}"),
+                self.options.generate_per_minute,
+            )
+            .await?;
+        let user_agent = req
+            .headers()
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(512)
+            .collect();
+        let generated = self.codes.generate(ip, user_agent).await?;
+        let code = &generated.code;
+        Ok(Reply::new(GeneratedView {
+            qrcode_id: code.id.to_string(),
+            poll_token: generated.poll_token.expose().to_owned(),
+            confirm_url: self.confirm_url(&code.id),
+            image_url: format!(
+                "{}/api/qrcode/image?id={}",
+                self.options.public_base_url, code.id
+            ),
+            expires_in: code.expires_in(self.clock.now()),
+        }))
+    }
+
+    /// The QR image of a code's `confirm_url` (it never contains the poll token).
+    #[oai(path = "/image", method = "get")]
+    async fn image(
+        &self,
+        /// The code's id.
+        id: Query<String>,
+        /// `png` (default) or `svg`.
+        format: Query<Option<String>>,
+    ) -> Result<QrImage, ApiError> {
+        let id = QrCodeId::parse("id", &id.0)?;
+        let format = match format.0.as_deref() {
+            None | Some("") => Format::Png,
+            Some(other) => Format::parse(other)
+                .ok_or_else(|| ApiError::validation("format", "must be png or svg"))?,
+        };
+        match self.codes.find(&id).await {
+            Ok(_) => {}
+            Err(QrError::Expired) => return Err(ApiError::not_found("no such QR code")),
+            Err(err) => return Err(err.into()),
+        }
+        Ok(QrImage {
+            bytes: render(&self.confirm_url(&id), format)?,
+            format,
+        })
+    }
+
+    /// The code's state, for the browser holding its poll token; long-polls with
+    /// `since` and `wait`. The check that first sees `confirmed` gets the login.
+    #[oai(path = "/check", method = "get")]
+    async fn check(
+        &self,
+        req: &Request,
+        /// The code's id.
+        id: Query<String>,
+        /// The poll token from `generate`.
+        token: Query<String>,
+        /// The status the browser already shows: answer when it differs.
+        since: Query<Option<String>>,
+        /// Seconds to wait for a change, 0 to 30.
+        wait: Query<Option<u32>>,
+    ) -> Result<Reply<CheckView>, ApiError> {
+        let ip = ClientIp::of(req);
+        self.throttle
+            .per_minute(&format!("qrcode-check:{ip}"), self.options.check_per_minute)
+            .await?;
+        let id = QrCodeId::parse("id", &id.0)?;
+        let since = match since.0.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(QrStatus::parse(text).ok_or_else(|| {
+                ApiError::validation(
+                    "since",
+                    "must be unscanned, scanned, confirmed, cancelled or expired",
+                )
+            })?),
+        };
+        let wait = wait.0.unwrap_or(0);
+        if wait > MAX_WAIT_SECS {
+            return Err(ApiError::validation("wait", "must be 0 to 30 seconds"));
+        }
+        let result = self
+            .codes
+            .check(CheckRequest {
+                id,
+                token: PollToken::from_client(&token.0),
+                since,
+                wait: Duration::from_secs(u64::from(wait)),
+            })
+            .await?;
+        let cookie: Option<HeaderValue> = result
+            .login
+            .as_ref()
+            .map(|login| self.cookies.session(login));
+        let view = CheckView {
+            status: result.status.as_str().to_owned(),
+            expires_in: result.expires_in,
+            scanned_by: result.scanned_by.as_ref().map(ScannerView::from),
+            login: result.login.as_ref().map(|login| QrLoginView {
+                token: login.token.token.expose().to_owned(),
+                token_type: "Bearer".to_owned(),
+                expires_in: login.token_ttl.as_secs(),
+                username: login.user.username.as_str().to_owned(),
+            }),
+        };
+        let reply = Reply::new(view).with_header(
+            poem::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+        Ok(match cookie {
+            Some(cookie) => reply.with_header(SET_COOKIE, cookie),
+            None => reply,
+        })
+    }
+
+    /// The phone's user scans a code; answers which computer is asking.
+    #[oai(path = "/scan", method = "post")]
+    async fn scan(&self, auth: Auth, body: Valid<QrTarget>) -> Result<Reply<ScanView>, ApiError> {
+        let code = self.codes.scan(auth.principal(), &body.0).await?;
+        Ok(Reply::new(ScanView {
+            status: QrStatus::Scanned.as_str().to_owned(),
+            expires_in: code.expires_in(self.clock.now()),
+            pc: PcView {
+                ip: code.pc.ip.clone(),
+                user_agent: code.pc.user_agent.clone(),
+                created_at: code.pc.created_at.timestamp_millis(),
+            },
+        }))
+    }
+
+    /// The scanner confirms: the PC's next check logs it in.
+    #[oai(path = "/confirm", method = "post")]
+    async fn confirm(
+        &self,
+        auth: Auth,
+        body: Valid<QrTarget>,
+    ) -> Result<Reply<StatusView>, ApiError> {
+        self.codes.confirm(auth.principal(), &body.0).await?;
+        Ok(Reply::new(StatusView {
+            status: QrStatus::Confirmed.as_str().to_owned(),
+        }))
+    }
+
+    /// The scanner cancels the login.
+    #[oai(path = "/cancel", method = "post")]
+    async fn cancel(
+        &self,
+        auth: Auth,
+        body: Valid<QrTarget>,
+    ) -> Result<Reply<StatusView>, ApiError> {
+        self.codes.cancel(auth.principal(), &body.0).await?;
+        Ok(Reply::new(StatusView {
+            status: QrStatus::Cancelled.as_str().to_owned(),
+        }))
+    }
+}

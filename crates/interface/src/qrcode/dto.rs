@@ -1,0 +1,112 @@
+//! Bodies of the QR-code routes.
+
+use poem_openapi::Object;
+use qblog_domain::qrcode::{QrCodeId, Scanner};
+use qblog_domain::validation::FieldError;
+
+use crate::pipeline::pipes::Validate;
+
+/// What `generate` returns to the PC browser.
+#[derive(Debug, Object)]
+pub struct GeneratedView {
+    /// The code's public id.
+    pub qrcode_id: String,
+    /// The secret only this browser holds; `check` needs it.
+    pub poll_token: String,
+    /// The phone page the QR image encodes.
+    pub confirm_url: String,
+    /// The QR image of `confirm_url`.
+    pub image_url: String,
+    /// Seconds until the code expires.
+    pub expires_in: u64,
+}
+
+/// The user who scanned, as shown on the PC.
+#[derive(Debug, Object)]
+pub struct ScannerView {
+    /// Their username.
+    pub username: String,
+    /// Their display name.
+    pub realname: String,
+}
+
+impl From<&Scanner> for ScannerView {
+    fn from(scanner: &Scanner) -> Self {
+        Self {
+            username: scanner.username.as_str().to_owned(),
+            realname: scanner.realname.as_str().to_owned(),
+        }
+    }
+}
+
+/// The login handed to the PC by the check that claims a confirmed code.
+#[derive(Debug, Object)]
+pub struct QrLoginView {
+    /// Bearer token.
+    pub token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    /// Who is now logged in.
+    pub username: String,
+}
+
+/// What `check` reports.
+#[derive(Debug, Object)]
+pub struct CheckView {
+    /// `unscanned`, `scanned`, `confirmed`, `cancelled` or `expired`.
+    pub status: String,
+    /// Seconds until the code expires.
+    pub expires_in: u64,
+    /// Who scanned (while `scanned` or `confirmed`).
+    #[oai(skip_serializing_if_is_none)]
+    pub scanned_by: Option<ScannerView>,
+    /// The login (once, to the check that claims a confirmed code).
+    #[oai(skip_serializing_if_is_none)]
+    pub login: Option<QrLoginView>,
+}
+
+/// The body of `scan`, `confirm` and `cancel`.
+#[derive(Debug, Object)]
+pub struct QrTarget {
+    /// The code's id, from the QR image.
+    pub qrcode_id: String,
+}
+
+impl Validate for QrTarget {
+    type Output = QrCodeId;
+
+    fn validate(self) -> Result<QrCodeId, FieldError> {
+        QrCodeId::parse("qrcode_id", &self.qrcode_id)
+    }
+}
+
+/// The computer asking to be logged in, shown on the phone.
+#[derive(Debug, Object)]
+pub struct PcView {
+    /// Its IP address.
+    pub ip: String,
+    /// Its browser's User-Agent.
+    pub user_agent: String,
+    /// When it asked, milliseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// What `scan` returns.
+#[derive(Debug, Object)]
+pub struct ScanView {
+    /// Always `scanned`.
+    pub status: String,
+    /// Seconds until the code expires.
+    pub expires_in: u64,
+    /// The computer asking.
+    pub pc: PcView,
+}
+
+/// What `confirm` and `cancel` return.
+#[derive(Debug, Object)]
+pub struct StatusView {
+    /// `confirmed` or `cancelled`.
+    pub status: String,
+}

@@ -1,0 +1,7 @@
+//! `/api/qrcode/*`: the QR-code login.
+
+mod controller;
+mod dto;
+mod image;
+
+pub use controller::{QrCodeController, QrOptions};

@@ -1,0 +1,509 @@
+//! The QR-code login: every row of the contract's table, the spy without the token,
+//! races with exactly one winner, long-polls woken from another instance.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::header::COOKIE;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::backend_test;
+use crate::helpers::{
+    Backend, Session, TestApp, TestUser, backend, spawn_app, spawn_with, test_settings,
+};
+use qblog_infrastructure::testing::TestDatabase;
+
+/// A code as the PC browser holds it.
+#[derive(Debug, Clone)]
+struct Code {
+    id: String,
+    token: String,
+    data: Value,
+}
+
+async fn generate(app: &TestApp) -> Code {
+    let response = app
+        .client
+        .post(app.url("/api/qrcode/generate"))
+        .header("user-agent", "Mozilla/5.0 (X11; Linux) Firefox/130.0")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    Code {
+        id: body["data"]["qrcode_id"].as_str().expect("id").to_owned(),
+        token: body["data"]["poll_token"]
+            .as_str()
+            .expect("token")
+            .to_owned(),
+        data: body["data"].clone(),
+    }
+}
+
+async fn check(app: &TestApp, code: &Code, extra: &str) -> reqwest::Response {
+    app.get(&format!(
+        "/api/qrcode/check?id={}&token={}{extra}",
+        code.id, code.token
+    ))
+    .await
+}
+
+async fn check_data(app: &TestApp, code: &Code, extra: &str) -> Value {
+    let response = check(app, code, extra).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    body["data"].clone()
+}
+
+async fn act(app: &TestApp, action: &str, who: &Session, code: &Code) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/qrcode/{action}")))
+        .bearer_auth(&who.token)
+        .json(&json!({"qrcode_id": code.id}))
+        .send()
+        .await
+        .expect("sent")
+}
+
+async fn code_of(response: reqwest::Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: Value = response.json().await.expect("json");
+    (status, body["code"].as_str().unwrap_or("").to_owned())
+}
+
+backend_test!(
+    generate_scan_confirm_and_the_pc_is_logged_in_once,
+    |app| async move {
+        let phone = app.signed_up(&TestUser::new("alice")).await;
+        let code = generate(&app).await;
+        let base = app.settings.server.public_base_url.clone();
+        assert_eq!(
+            code.data["confirm_url"],
+            format!("{base}/m/qrcode/confirm?id={}", code.id)
+        );
+        assert_eq!(
+            code.data["image_url"],
+            format!("{base}/api/qrcode/image?id={}", code.id)
+        );
+        assert!(
+            code.data["expires_in"]
+                .as_u64()
+                .is_some_and(|s| s > 100 && s <= 120)
+        );
+        assert_eq!(check_data(&app, &code, "").await["status"], "unscanned");
+
+        let scanned = act(&app, "scan", &phone, &code).await;
+        assert_eq!(scanned.status(), 200);
+        let scanned: Value = scanned.json().await.expect("json");
+        assert_eq!(scanned["data"]["status"], "scanned");
+        assert_eq!(scanned["data"]["pc"]["ip"], "127.0.0.1");
+        assert_eq!(
+            scanned["data"]["pc"]["user_agent"],
+            "Mozilla/5.0 (X11; Linux) Firefox/130.0"
+        );
+        assert!(scanned["data"]["pc"]["created_at"].as_i64().is_some());
+
+        let seen = check_data(&app, &code, "").await;
+        assert_eq!(seen["status"], "scanned");
+        assert_eq!(
+            seen["scanned_by"],
+            json!({"username": "alice", "realname": "Real alice"})
+        );
+
+        let confirmed = act(&app, "confirm", &phone, &code).await;
+        assert_eq!(confirmed.status(), 200);
+        assert_eq!(
+            confirmed.json::<Value>().await.expect("json")["data"]["status"],
+            "confirmed"
+        );
+
+        let claim = check(&app, &code, "").await;
+        let cookie = claim.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let claim: Value = claim.json().await.expect("json");
+        assert_eq!(claim["data"]["status"], "confirmed");
+        let login = &claim["data"]["login"];
+        assert_eq!(login["token_type"], "Bearer");
+        assert_eq!(login["username"], "alice");
+        let sid = cookie
+            .split(';')
+            .next()
+            .and_then(|p| p.strip_prefix("sid="))
+            .expect("sid")
+            .to_owned();
+        assert!(cookie.contains("HttpOnly"));
+        let me: Value = app
+            .get_with_cookie("/api/user/me", &sid)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(me["data"]["username"], "alice");
+        let token = login["token"].as_str().expect("token");
+        assert_eq!(
+            app.get_with_token("/api/user/me", token).await.status(),
+            200
+        );
+
+        // Used up: every later check reads expired, and actions are 410.
+        let after = check(&app, &code, "").await;
+        assert!(after.headers().get("set-cookie").is_none());
+        let after: Value = after.json().await.expect("json");
+        assert_eq!(after["data"]["status"], "expired");
+        assert!(after["data"].get("login").is_none());
+        assert_eq!(
+            code_of(act(&app, "cancel", &phone, &code).await).await.0,
+            StatusCode::GONE
+        );
+    }
+);
+
+#[tokio::test]
+async fn the_cancel_path_and_repeats_as_the_same_user() {
+    let app = spawn_app().await;
+    let phone = app.signed_up(&TestUser::new("bob")).await;
+    let code = generate(&app).await;
+    assert_eq!(act(&app, "scan", &phone, &code).await.status(), 200);
+    assert_eq!(
+        act(&app, "scan", &phone, &code).await.status(),
+        200,
+        "repeat scan is a no-op"
+    );
+    assert_eq!(act(&app, "cancel", &phone, &code).await.status(), 200);
+    assert_eq!(
+        act(&app, "cancel", &phone, &code).await.status(),
+        200,
+        "repeat cancel is a no-op"
+    );
+    assert_eq!(
+        code_of(act(&app, "confirm", &phone, &code).await).await,
+        (StatusCode::CONFLICT, "qrcode_state_conflict".to_owned())
+    );
+    let seen = check_data(&app, &code, "").await;
+    assert_eq!(seen["status"], "cancelled");
+    assert!(seen.get("login").is_none());
+}
+
+#[tokio::test]
+async fn only_the_scanner_may_confirm_or_cancel_and_others_may_not_scan() {
+    let app = spawn_app().await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let mallory = app.signed_up(&TestUser::new("mallory")).await;
+    let code = generate(&app).await;
+    assert_eq!(
+        code_of(act(&app, "confirm", &alice, &code).await).await,
+        (StatusCode::CONFLICT, "qrcode_state_conflict".to_owned()),
+        "nothing to confirm before a scan"
+    );
+    assert_eq!(act(&app, "scan", &alice, &code).await.status(), 200);
+    assert_eq!(
+        code_of(act(&app, "scan", &mallory, &code).await).await,
+        (StatusCode::CONFLICT, "qrcode_state_conflict".to_owned())
+    );
+    for action in ["confirm", "cancel"] {
+        assert_eq!(
+            code_of(act(&app, action, &mallory, &code).await).await,
+            (StatusCode::FORBIDDEN, "forbidden".to_owned()),
+            "{action}"
+        );
+    }
+    assert_eq!(act(&app, "confirm", &alice, &code).await.status(), 200);
+    assert_eq!(
+        act(&app, "confirm", &alice, &code).await.status(),
+        200,
+        "repeat is a no-op"
+    );
+    assert_eq!(
+        code_of(act(&app, "cancel", &alice, &code).await).await.0,
+        StatusCode::CONFLICT
+    );
+}
+
+#[tokio::test]
+async fn actions_need_a_login_and_a_well_formed_id() {
+    let app = spawn_app().await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let code = generate(&app).await;
+    let anonymous = app
+        .client
+        .post(app.url("/api/qrcode/scan"))
+        .json(&json!({"qrcode_id": code.id}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(anonymous.status(), 401);
+    let bad = app
+        .client
+        .post(app.url("/api/qrcode/scan"))
+        .bearer_auth(&alice.token)
+        .json(&json!({"qrcode_id": "not-a-uuid"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        code_of(bad).await,
+        (StatusCode::BAD_REQUEST, "validation_failed".to_owned())
+    );
+    let unknown = Code {
+        id: "3f2b8c1e-7d4a-4f6b-9c2d-1a2b3c4d5e6f".into(),
+        token: "x".into(),
+        data: Value::Null,
+    };
+    assert_eq!(
+        code_of(act(&app, "scan", &alice, &unknown).await).await,
+        (StatusCode::GONE, "qrcode_expired".to_owned())
+    );
+    assert_eq!(check_data(&app, &unknown, "").await["status"], "expired");
+}
+
+#[tokio::test]
+async fn a_spy_without_the_poll_token_learns_nothing() {
+    let app = spawn_app().await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let code = generate(&app).await;
+    act(&app, "scan", &alice, &code).await;
+    act(&app, "confirm", &alice, &code).await;
+    let spy = Code {
+        token: "0".repeat(64),
+        ..code.clone()
+    };
+    let response = check(&app, &spy, "").await;
+    assert!(response.headers().get("set-cookie").is_none());
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["code"], "forbidden");
+    let text = body.to_string();
+    assert!(
+        !text.contains("alice") && !text.contains("token\""),
+        "{text}"
+    );
+    // The real browser still gets its login.
+    assert!(check_data(&app, &code, "").await["login"].is_object());
+}
+
+#[tokio::test]
+async fn the_image_is_a_png_or_svg_of_the_confirm_url_only() {
+    let app = spawn_app().await;
+    let code = generate(&app).await;
+    let png = app.get(&format!("/api/qrcode/image?id={}", code.id)).await;
+    assert_eq!(png.status(), 200);
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert!(png.bytes().await.expect("bytes").starts_with(b"\x89PNG"));
+    let svg = app
+        .get(&format!("/api/qrcode/image?id={}&format=svg", code.id))
+        .await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    let svg = svg.text().await.expect("text");
+    assert!(svg.contains("<svg") && !svg.contains(&code.token));
+    assert_eq!(
+        app.get(&format!("/api/qrcode/image?id={}&format=gif", code.id))
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(app.get("/api/qrcode/image?id=nope").await.status(), 400);
+    assert_eq!(
+        app.get("/api/qrcode/image?id=3f2b8c1e-7d4a-4f6b-9c2d-1a2b3c4d5e6f")
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn check_parameters_are_validated() {
+    let app = spawn_app().await;
+    let code = generate(&app).await;
+    for extra in ["&wait=31", "&wait=-1", "&since=bogus"] {
+        assert_eq!(check(&app, &code, extra).await.status(), 400, "{extra}");
+    }
+    assert_eq!(
+        app.get("/api/qrcode/check?id=x&token=y").await.status(),
+        400
+    );
+    assert_eq!(
+        app.get(&format!("/api/qrcode/check?id={}", code.id))
+            .await
+            .status(),
+        400
+    );
+}
+
+#[tokio::test]
+async fn a_code_expires_at_its_deadline() {
+    let mut settings = test_settings();
+    let database = TestDatabase::sqlite();
+    settings.database.url = SecretString::from(database.url.clone());
+    settings.qrcode.ttl_secs = 1;
+    let app = spawn_with(settings, database).await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let code = generate(&app).await;
+    // A long-poll waiting on an unchanged code answers when it expires.
+    let started = Instant::now();
+    let seen = check_data(&app, &code, "&since=unscanned&wait=10").await;
+    assert_eq!(seen["status"], "expired");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        code_of(act(&app, "scan", &alice, &code).await).await,
+        (StatusCode::GONE, "qrcode_expired".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn generate_and_check_are_rate_limited_per_client() {
+    let mut settings = test_settings();
+    let database = TestDatabase::sqlite();
+    settings.database.url = SecretString::from(database.url.clone());
+    settings.qrcode.generate_per_minute = 2;
+    settings.qrcode.check_per_minute = 3;
+    let app = spawn_with(settings, database).await;
+    let code = generate(&app).await;
+    generate(&app).await;
+    let refused = app
+        .client
+        .post(app.url("/api/qrcode/generate"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    for _ in 0..3 {
+        assert_eq!(check(&app, &code, "").await.status(), 200);
+    }
+    let refused = check(&app, &code, "").await;
+    assert_eq!(
+        code_of(refused).await,
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests".to_owned()
+        )
+    );
+}
+
+backend_test!(races_have_exactly_one_winner, |app| async move {
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let bob = app.signed_up(&TestUser::new("bob")).await;
+
+    // Two phones scanning at once: one wins, the other conflicts.
+    let code = generate(&app).await;
+    let (a, b) = tokio::join!(
+        act(&app, "scan", &alice, &code),
+        act(&app, "scan", &bob, &code)
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+
+    // Confirm racing cancel: one outcome.
+    let code = generate(&app).await;
+    assert_eq!(act(&app, "scan", &alice, &code).await.status(), 200);
+    let (confirm, cancel) = tokio::join!(
+        act(&app, "confirm", &alice, &code),
+        act(&app, "cancel", &alice, &code)
+    );
+    let mut statuses = [confirm.status().as_u16(), cancel.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+
+    // Twenty checks racing after a confirm: one login.
+    let code = generate(&app).await;
+    act(&app, "scan", &alice, &code).await;
+    act(&app, "confirm", &alice, &code).await;
+    let checks = (0..20).map(|_| check_data(&app, &code, ""));
+    let results = futures_util::future::join_all(checks).await;
+    let logins = results.iter().filter(|r| r["login"].is_object()).count();
+    assert_eq!(logins, 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r["status"] == "confirmed" || r["status"] == "expired")
+    );
+});
+
+#[tokio::test]
+async fn a_long_poll_wakes_within_a_second_of_a_change_on_another_instance() {
+    let Some((settings, database)) = backend(Backend::SqliteRedis).await else {
+        return;
+    };
+    let pc_side = spawn_with(settings, database).await;
+    let phone_side = pc_side.another_instance().await;
+    let phone = phone_side.signed_up(&TestUser::new("alice")).await;
+    let code = generate(&pc_side).await;
+    // Let both instances' notice listeners subscribe.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let waiting = tokio::spawn({
+        let client = pc_side.client.clone();
+        let url = pc_side.url(&format!(
+            "/api/qrcode/check?id={}&token={}&since=unscanned&wait=20",
+            code.id, code.token
+        ));
+        async move {
+            let body: Value = client
+                .get(url)
+                .send()
+                .await
+                .expect("sent")
+                .json()
+                .await
+                .expect("json");
+            (Instant::now(), body)
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let changed_at = Instant::now();
+    assert_eq!(act(&phone_side, "scan", &phone, &code).await.status(), 200);
+    let (answered_at, body) = waiting.await.expect("joined");
+    assert_eq!(body["data"]["status"], "scanned");
+    let delay = answered_at.saturating_duration_since(changed_at);
+    assert!(delay < Duration::from_secs(1), "woke after {delay:?}");
+
+    // The login claimed on one instance works on the other.
+    act(&phone_side, "confirm", &phone, &code).await;
+    let claim = check_data(&pc_side, &code, "&since=scanned&wait=5").await;
+    let token = claim["login"]["token"].as_str().expect("a login");
+    assert_eq!(
+        phone_side
+            .get_with_token("/api/user/me", token)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_pages_are_served_with_a_content_security_policy() {
+    let app = spawn_app().await;
+    let code = generate(&app).await;
+    for path in [
+        "/qrcode-login".to_owned(),
+        format!("/m/qrcode/confirm?id={}", code.id),
+    ] {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        let html = response.text().await.expect("html");
+        assert!(html.contains("<script src=\"/assets/"), "{path}");
+    }
+    for asset in [
+        "/assets/qrcode-login.js",
+        "/assets/phone-confirm.js",
+        "/assets/qblog.css",
+    ] {
+        assert_eq!(app.get(asset).await.status(), 200, "{asset}");
+    }
+    let _ = app
+        .client
+        .get(app.url("/"))
+        .header(COOKIE, "sid=x")
+        .send()
+        .await
+        .expect("sent");
+}
