@@ -56,6 +56,10 @@ async function decide(action) {
   const body = await api('/api/qrcode/' + action, { qrcode_id: qrcodeId });
   if (body.errno !== 0) {
     fail(body.message || 'That did not work.');
+    // A passing fault (the network, a 503) can be retried; a final answer cannot.
+    const final = ['qrcode_expired', 'qrcode_state_conflict', 'forbidden'].includes(body.code);
+    $('confirm').disabled = final;
+    $('cancel').disabled = final;
     return;
   }
   finish(action === 'confirm'
@@ -87,7 +91,13 @@ $('login-form').addEventListener('submit', async (event) => {
   await scan(body.data);
 });
 
-$('confirm').addEventListener('click', () => decide('confirm').catch((e) => fail(String(e))));
-$('cancel').addEventListener('click', () => decide('cancel').catch((e) => fail(String(e))));
+function retryable(e) {
+  fail(String(e));
+  $('confirm').disabled = false;
+  $('cancel').disabled = false;
+}
+
+$('confirm').addEventListener('click', () => decide('confirm').catch(retryable));
+$('cancel').addEventListener('click', () => decide('cancel').catch(retryable));
 
 start().catch((e) => fail(String(e)));

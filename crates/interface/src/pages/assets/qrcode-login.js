@@ -13,6 +13,9 @@ function offerNewCode(text) {
   show(text);
   $('new-code').hidden = false;
   $('qr-image').style.opacity = '0.2';
+  // The old code is dead: do not offer its link any more.
+  $('confirm-link').removeAttribute('href');
+  $('confirm-link').textContent = '(expired)';
 }
 
 async function generate() {
@@ -31,7 +34,7 @@ async function generate() {
   $('confirm-link').href = data.confirm_url;
   $('confirm-link').textContent = data.confirm_url;
   show('Scan the code with the qblog app on your phone.');
-  poll(current);
+  poll(current).catch(fail);
 }
 
 async function poll(code) {
@@ -90,6 +93,7 @@ $('new-code').addEventListener('click', () => {
 function fail(err) {
   $('error').textContent = String(err.message || err);
   $('error').hidden = false;
+  $('new-code').hidden = false;
 }
 
 generate().catch(fail);
