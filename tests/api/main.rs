@@ -9,5 +9,6 @@ mod helpers;
 mod blog;
 mod envelope;
 mod health;
+mod observability;
 mod qrcode;
 mod user;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod blog;
 pub mod clock;
 pub mod database;
+pub mod logging;
 pub mod qrcode;
 pub mod store;
 pub mod testing;

@@ -12,6 +12,8 @@ use poem::endpoint::BoxEndpoint;
 use poem::{EndpointExt, Response, Route};
 use poem_openapi::{OpenApiService, Tags};
 
+use std::sync::Arc;
+
 use ipnet::IpNet;
 
 use crate::blog::BlogController;
@@ -19,7 +21,10 @@ use crate::health::HealthController;
 use crate::pages::PagesController;
 use crate::pipeline::filters::ExceptionFilter;
 use crate::pipeline::guards::GuardContext;
-use crate::pipeline::middleware::{BodyLimit, ClientIpMiddleware, RequestIdMiddleware};
+use crate::pipeline::interceptors::{AccessLog, AccessLogSink, Timing};
+use crate::pipeline::middleware::{
+    BodyLimit, ClientIpMiddleware, RequestIdMiddleware, SecurityHeaders,
+};
 use crate::qrcode::QrCodeController;
 use crate::user::UserController;
 
@@ -48,8 +53,11 @@ pub struct Controllers {
     pub qrcode: QrCodeController,
 }
 
+/// Renders the metrics registry as Prometheus text.
+pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
+
 /// The HTTP-level settings the interface needs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpOptions {
     /// The public URL clients reach the service at (listed as the API's server).
     pub public_base_url: String,
@@ -57,6 +65,12 @@ pub struct HttpOptions {
     pub body_limit_bytes: usize,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// Origins allowed to call the API from browsers (CORS); empty: none.
+    pub cors_origins: Vec<String>,
+    /// Where access-log lines go; `None`: no access log.
+    pub access_log: Option<Arc<dyn AccessLogSink>>,
+    /// Serves `/metrics` when set.
+    pub metrics: Option<MetricsRenderer>,
 }
 
 /// Assembles the whole HTTP application: routes, docs and the pipeline.
@@ -82,14 +96,47 @@ pub fn build_app(
     .server(options.public_base_url.clone());
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
-    Route::new()
-        .at("/openapi.json", spec)
-        .nest("/docs", docs)
+    let mut routes = Route::new().at("/openapi.json", spec).nest("/docs", docs);
+    if let Some(render) = options.metrics.clone() {
+        routes = routes.at(
+            "/metrics",
+            poem::get(poem::endpoint::make_sync(move |_| {
+                poem::Response::builder()
+                    .content_type("text/plain; version=0.0.4; charset=utf-8")
+                    .body(render())
+            })),
+        );
+    }
+    // Innermost first: routes, body limit, exception filter, CORS, security headers,
+    // timing, access log, client address, request id (outermost).
+    let app = routes
         .nest("/", api)
         .data(guard)
         .with(BodyLimit::new(options.body_limit_bytes))
-        .with(ClientIpMiddleware::new(options.trusted_proxies.clone()))
         .with(ExceptionFilter)
+        .with_if(
+            !options.cors_origins.is_empty(),
+            cors(&options.cors_origins),
+        )
+        .with(SecurityHeaders)
+        .with(Timing);
+    let app = match &options.access_log {
+        Some(sink) => app.with(AccessLog::new(Arc::clone(sink))).boxed(),
+        None => app.boxed(),
+    };
+    app.with(ClientIpMiddleware::new(options.trusted_proxies.clone()))
         .with(RequestIdMiddleware)
         .boxed()
+}
+
+/// CORS for the configured origins, with cookies, for the methods and headers the API
+/// uses; the request id and the list total are readable by the calling page.
+fn cors(origins: &[String]) -> poem::middleware::Cors {
+    poem::middleware::Cors::new()
+        .allow_origins(origins.iter().cloned())
+        .allow_credentials(true)
+        .allow_methods([poem::http::Method::GET, poem::http::Method::POST])
+        .allow_headers(["content-type", "authorization", "x-request-id"])
+        .expose_headers(["x-request-id", "x-total-count", "retry-after"])
+        .max_age(600)
 }

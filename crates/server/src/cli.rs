@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use qblog_domain::blog::{BlogError, BlogId};
 use qblog_infrastructure::database::{self, MigrationStep};
 
+use crate::logs;
 use crate::settings::{Environment, Settings};
 use crate::startup::{self, Application};
 use crate::telemetry;
@@ -46,6 +47,30 @@ pub enum Command {
         #[command(subcommand)]
         action: BlogAction,
     },
+    /// Access-log tools.
+    Logs {
+        /// The logs action.
+        #[command(subcommand)]
+        action: LogsAction,
+    },
+}
+
+/// `qblog logs …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum LogsAction {
+    /// Report browser share, status classes, top routes, latency percentiles and
+    /// requests per hour from access-log files (rotated and `.gz` ones too).
+    Analyze {
+        /// The access-log files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// How many routes to list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
 }
 
 /// `qblog blog …`
@@ -72,6 +97,10 @@ pub enum MigrateAction {
 /// Runs the parsed command line; the exit code is 0 on success, 1 on a runtime
 /// failure and 2 on unusable configuration.
 pub async fn run(cli: Cli) -> ExitCode {
+    // Analysing logs needs no configuration: it may run anywhere the files are.
+    if let Some(Command::Logs { action }) = &cli.command {
+        return analyze_logs(action);
+    }
     let settings = match Environment::from_env()
         .and_then(|environment| Settings::load(&cli.config_dir, environment))
     {
@@ -86,6 +115,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(&settings).await,
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Blog { action } => blog(&settings, action).await,
+        Command::Logs { .. } => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -115,6 +145,27 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     app.run_until(startup::shutdown_signal()).await?;
     tracing::info!("qblog stopped");
     Ok(())
+}
+
+fn analyze_logs(action: &LogsAction) -> ExitCode {
+    let LogsAction::Analyze { files, json, top } = action;
+    let analysis = match logs::analyze_files(files, *top) {
+        Ok(analysis) => analysis,
+        Err(err) => {
+            eprintln!("qblog: cannot read the logs: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let rendered = if *json {
+        logs::render_json(&analysis).unwrap_or_default()
+    } else {
+        logs::render_table(&analysis)
+    };
+    let mut stdout = std::io::stdout().lock();
+    if std::io::Write::write_all(&mut stdout, rendered.as_bytes()).is_err() {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
 
 async fn blog(settings: &Settings, action: BlogAction) -> anyhow::Result<()> {

@@ -104,6 +104,9 @@ pub struct ServerSettings {
     /// Reverse proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// Origins whose pages may call the API from the browser (CORS); empty: none.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 /// `[database]`
@@ -149,6 +152,10 @@ pub struct LogSettings {
     pub format: LogFormat,
     /// Directory for log files (the access log).
     pub dir: String,
+    /// Write `<dir>/access.log` (combined format, rotated daily).
+    pub access_log: bool,
+    /// How many rotated access-log files to keep.
+    pub keep_days: u32,
 }
 
 /// `[auth]`
@@ -216,7 +223,8 @@ impl Settings {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("server.trusted_proxies")
-                    .with_list_parse_key("auth.allowed_origins"),
+                    .with_list_parse_key("auth.allowed_origins")
+                    .with_list_parse_key("server.cors_origins"),
             )
             .build()?;
         let mut settings: Settings = layered.try_deserialize()?;
@@ -277,6 +285,17 @@ impl Settings {
                     "every entry must be an IP address or a CIDR block",
                 );
             }
+        }
+        for origin in &self.server.cors_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return invalid(
+                    "server.cors_origins",
+                    "every entry must be an origin like https://app.example.com",
+                );
+            }
+        }
+        if self.log.keep_days == 0 {
+            return invalid("log.keep_days", "must be at least 1");
         }
         for origin in &self.auth.allowed_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://"))

@@ -21,9 +21,11 @@ use qblog_interface::user::{CookiePolicy, UserController};
 use qblog_interface::{Controllers, HttpOptions, build_app};
 use rand::RngCore;
 use secrecy::ExposeSecret;
+use tracing_appender::non_blocking::WorkerGuard;
 
 use crate::di::{self, AuthOptions, Modules, RedisResources, Resources};
 use crate::settings::Settings;
+use crate::telemetry;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -33,6 +35,8 @@ pub struct Application {
     shutdown_timeout: Duration,
     /// Background tasks that live as long as the application (the Redis notice listener).
     background: Vec<RedisNoticeListener>,
+    /// Flushes the access log when the application ends.
+    access_log_guard: Option<WorkerGuard>,
 }
 
 /// Opens the database pool described by the settings.
@@ -88,6 +92,17 @@ impl Application {
             auth: modules.auth(),
             allowed_origins: Arc::new(allowed_origins(settings)),
         };
+        let (access_log, access_log_guard) = if settings.log.access_log {
+            let (sink, guard) = telemetry::access_log(&settings.log).with_context(|| {
+                format!(
+                    "cannot open the access log in {} (log.dir)",
+                    settings.log.dir
+                )
+            })?;
+            (Some(sink), Some(guard))
+        } else {
+            (None, None)
+        };
         let endpoint = build_app(
             controllers,
             guard,
@@ -95,6 +110,9 @@ impl Application {
                 public_base_url: settings.server.public_base_url.clone(),
                 body_limit_bytes: settings.server.body_limit_bytes,
                 trusted_proxies: settings.trusted_proxies(),
+                cors_origins: settings.server.cors_origins.clone(),
+                access_log,
+                metrics: Some(telemetry::metrics()),
             },
         );
 
@@ -115,6 +133,7 @@ impl Application {
             endpoint,
             shutdown_timeout: settings.shutdown_timeout(),
             background,
+            access_log_guard,
         })
     }
 
@@ -130,6 +149,7 @@ impl Application {
     /// An I/O error of the listener.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let background = self.background;
+        let access_log_guard = self.access_log_guard;
         let result = serve(
             self.acceptor,
             self.endpoint,
@@ -138,6 +158,8 @@ impl Application {
         )
         .await;
         drop(background);
+        // Flushes what is still queued for the access log.
+        drop(access_log_guard);
         result
     }
 }

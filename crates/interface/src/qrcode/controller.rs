@@ -74,6 +74,11 @@ impl QrCodeController {
     }
 }
 
+/// Counts a QR-code event for `/metrics` (`qblog_qrcodes_total{event=…}`).
+fn count(event: &'static str) {
+    metrics::counter!("qblog_qrcodes_total", "event" => event).increment(1);
+}
+
 /// A QR image: PNG or SVG.
 pub struct QrImage {
     bytes: Vec<u8>,
@@ -115,6 +120,14 @@ impl ApiResponse for QrImage {
     fn register(_registry: &mut Registry) {}
 }
 
+/// Counts the codes found expired by the phone's actions.
+fn counting_expiry(err: QrError) -> ApiError {
+    if matches!(err, QrError::Expired) {
+        count("expired");
+    }
+    err.into()
+}
+
 #[OpenApi(prefix_path = "/api/qrcode", tag = "ApiTags::QrCode")]
 impl QrCodeController {
     /// Make a QR code for this (not logged-in) browser to show.
@@ -136,6 +149,7 @@ impl QrCodeController {
             .take(512)
             .collect();
         let generated = self.codes.generate(ip, user_agent).await?;
+        count("generated");
         let code = &generated.code;
         Ok(Reply::new(GeneratedView {
             qrcode_id: code.id.to_string(),
@@ -245,7 +259,12 @@ impl QrCodeController {
     /// The phone's user scans a code; answers which computer is asking.
     #[oai(path = "/scan", method = "post")]
     async fn scan(&self, auth: Auth, body: Valid<QrTarget>) -> Result<Reply<ScanView>, ApiError> {
-        let code = self.codes.scan(auth.principal(), &body.0).await?;
+        let code = self
+            .codes
+            .scan(auth.principal(), &body.0)
+            .await
+            .map_err(counting_expiry)?;
+        count("scanned");
         Ok(Reply::new(ScanView {
             status: QrStatus::Scanned.as_str().to_owned(),
             expires_in: code.expires_in(self.clock.now()),
@@ -264,7 +283,11 @@ impl QrCodeController {
         auth: Auth,
         body: Valid<QrTarget>,
     ) -> Result<Reply<StatusView>, ApiError> {
-        self.codes.confirm(auth.principal(), &body.0).await?;
+        self.codes
+            .confirm(auth.principal(), &body.0)
+            .await
+            .map_err(counting_expiry)?;
+        count("confirmed");
         Ok(Reply::new(StatusView {
             status: QrStatus::Confirmed.as_str().to_owned(),
         }))
@@ -277,7 +300,11 @@ impl QrCodeController {
         auth: Auth,
         body: Valid<QrTarget>,
     ) -> Result<Reply<StatusView>, ApiError> {
-        self.codes.cancel(auth.principal(), &body.0).await?;
+        self.codes
+            .cancel(auth.principal(), &body.0)
+            .await
+            .map_err(counting_expiry)?;
+        count("cancelled");
         Ok(Reply::new(StatusView {
             status: QrStatus::Cancelled.as_str().to_owned(),
         }))

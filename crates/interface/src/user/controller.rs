@@ -10,7 +10,7 @@ use poem::web::cookie::{Cookie, SameSite};
 use poem_openapi::OpenApi;
 use qblog_application::auth::{AuthService, Login, LoginAttempt};
 use qblog_application::user::UserService;
-use qblog_domain::auth::Credential;
+use qblog_domain::auth::{AuthError, Credential};
 
 use super::dto::{LoginRequest, LoginView, RegisterRequest, UserView};
 use crate::ApiTags;
@@ -92,14 +92,22 @@ impl UserController {
         body: Valid<LoginRequest>,
     ) -> Result<Reply<LoginView>, ApiError> {
         let credentials = body.0;
-        let login = self
+        let outcome = self
             .auth
             .login(LoginAttempt {
                 username: credentials.username,
                 password: credentials.password,
                 client_ip: ClientIp::of(req).to_string(),
             })
-            .await?;
+            .await;
+        let label = match &outcome {
+            Ok(_) => "success",
+            Err(AuthError::Throttled { .. }) => "throttled",
+            Err(AuthError::InvalidCredentials) => "failure",
+            Err(_) => "error",
+        };
+        metrics::counter!("qblog_logins_total", "outcome" => label).increment(1);
+        let login = outcome?;
         Ok(Reply::new(LoginView::from(&login))
             .with_header(SET_COOKIE, self.cookies.session(&login)))
     }

@@ -6,7 +6,7 @@ use futures_util::FutureExt;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 use super::{ApiError, ErrorCode};
-use crate::pipeline::middleware::RequestId;
+use crate::pipeline::middleware::{RequestFacts, RequestId};
 
 /// Wraps the routes: errors and panics out, envelopes in.
 #[derive(Debug, Default, Clone, Copy)]
@@ -30,10 +30,18 @@ impl<E: Endpoint> Endpoint for ExceptionFilterEndpoint<E> {
 
     async fn call(&self, req: Request) -> Result<Response> {
         let request_id = RequestId::of(&req);
+        let facts = RequestFacts::of(&req);
         let outcome = AssertUnwindSafe(self.inner.call(req)).catch_unwind().await;
         let error = match outcome {
             Ok(Ok(response)) => return Ok(response.into_response()),
-            Ok(Err(err)) => classify(err),
+            Ok(Err(err)) => {
+                if err.is::<poem::error::NotFoundError>()
+                    && let Some(facts) = &facts
+                {
+                    facts.mark_unmatched();
+                }
+                classify(err)
+            }
             Err(panic) => {
                 let what = panic
                     .downcast_ref::<&str>()
@@ -83,9 +91,12 @@ pub fn classify(err: poem::Error) -> ApiError {
     }
 }
 
-/// Logs the failure once; the request span (see `RequestIdMiddleware`) adds the id.
+/// Logs the failure once (the request span adds the id) and counts service faults.
 fn log(error: &ApiError) {
     let status = error.status().as_u16();
+    if status >= 500 {
+        metrics::counter!("qblog_errors_total", "code" => error.code()).increment(1);
+    }
     match error.cause_chain() {
         Some(cause) if status >= 500 => {
             tracing::error!(status, code = error.code(), %cause, "request failed");

@@ -15,6 +15,7 @@ use qblog_application::auth::AuthService;
 use qblog_domain::auth::{AuthError, Principal};
 
 use crate::pipeline::filters::ApiError;
+use crate::pipeline::middleware::RequestFacts;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "sid";
@@ -59,11 +60,20 @@ pub struct SessionAuth(pub Principal);
 
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let context = GuardContext::of(req)?;
-    Ok(context
+    let principal = context
         .auth
         .authenticate_bearer(&bearer.token)
         .await
-        .map_err(ApiError::from)?)
+        .map_err(ApiError::from)?;
+    remember(req, &principal);
+    Ok(principal)
+}
+
+/// Tells the access log who is calling.
+fn remember(req: &Request, principal: &Principal) {
+    if let Some(facts) = RequestFacts::of(req) {
+        facts.set_user(principal.username.as_str());
+    }
 }
 
 async fn check_session(req: &Request, cookie: ApiKey) -> poem::Result<Principal> {
@@ -74,6 +84,7 @@ async fn check_session(req: &Request, cookie: ApiKey) -> poem::Result<Principal>
         .await
         .map_err(ApiError::from)?;
     refuse_cross_site(req, &context.allowed_origins)?;
+    remember(req, &principal);
     Ok(principal)
 }
 

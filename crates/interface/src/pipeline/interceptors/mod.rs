@@ -5,6 +5,10 @@
 //!   `{"errno": 0, "data": …}` — in the response and in the OpenAPI document — is
 //!   produced here, once, for every handler.
 
+mod access_log;
 mod envelope;
+mod metrics;
 
+pub use access_log::{AccessLog, AccessLogSink, AccessRecord, redacted_target};
 pub use envelope::{Envelope, PagedReply, Reply, TOTAL_COUNT_HEADER};
+pub use metrics::Timing;

@@ -6,11 +6,15 @@
 //!   whether or not the client announced the length.
 //! - [`ClientIpMiddleware`] resolves the client's address, trusting
 //!   `X-Forwarded-For` only from `server.trusted_proxies`.
+//! - [`SecurityHeaders`] adds `X-Content-Type-Options`, `Referrer-Policy` and
+//!   `X-Frame-Options` to every response (pages add their own CSP).
 
 mod body_limit;
 mod client_ip;
 mod request_id;
+mod security_headers;
 
 pub use body_limit::BodyLimit;
 pub use client_ip::{ClientIp, ClientIpMiddleware};
-pub use request_id::{RequestId, RequestIdMiddleware};
+pub use request_id::{RequestFacts, RequestId, RequestIdMiddleware};
+pub use security_headers::SecurityHeaders;

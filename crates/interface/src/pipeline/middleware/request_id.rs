@@ -7,6 +7,46 @@ use tracing::Instrument;
 /// The header carrying the id both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// Facts about a request learned deep inside the pipeline and read by the outer
+/// interceptors (access log, metrics) once the response is ready.
+#[derive(Debug, Default)]
+pub struct RequestFacts {
+    user: std::sync::Mutex<Option<String>>,
+    unmatched: std::sync::atomic::AtomicBool,
+}
+
+impl RequestFacts {
+    /// The facts of `req`, when the request id middleware runs outside.
+    pub fn of(req: &Request) -> Option<std::sync::Arc<RequestFacts>> {
+        req.extensions()
+            .get::<std::sync::Arc<RequestFacts>>()
+            .cloned()
+    }
+
+    /// Records who the auth guard recognised.
+    pub fn set_user(&self, username: &str) {
+        if let Ok(mut user) = self.user.lock() {
+            *user = Some(username.to_owned());
+        }
+    }
+
+    /// The recognised user, if any.
+    pub fn user(&self) -> Option<String> {
+        self.user.lock().ok().and_then(|user| user.clone())
+    }
+
+    /// Records that no route matched (so metrics do not label by the raw path).
+    pub fn mark_unmatched(&self) {
+        self.unmatched
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether no route matched.
+    pub fn is_unmatched(&self) -> bool {
+        self.unmatched.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// The id of the request being served, stored in the request's extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
@@ -68,6 +108,8 @@ impl<E: Endpoint> Endpoint for RequestIdEndpoint<E> {
             path = %req.uri().path(),
         );
         req.extensions_mut().insert(id.clone());
+        req.extensions_mut()
+            .insert(std::sync::Arc::new(RequestFacts::default()));
         let mut response = match self.inner.call(req).instrument(span).await {
             Ok(response) => response.into_response(),
             Err(err) => err.into_response(),

@@ -1,0 +1,5 @@
+//! Log files.
+
+mod daily_file;
+
+pub use daily_file::DailyFile;

@@ -1,0 +1,74 @@
+//! The timing interceptor: request counts and latencies by route template, method and
+//! status, recorded with the `metrics` facade (the server exports them as Prometheus
+//! text at `/metrics`).
+//!
+//! Routes are labelled by their template, never by anything a client can vary: qblog's
+//! routes carry ids in query strings (dropped here), and a request that matched no
+//! route is labelled `unmatched`.
+
+use std::time::Instant;
+
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+
+use crate::pipeline::middleware::RequestFacts;
+
+/// Records `qblog_http_requests_total` and `qblog_http_request_duration_seconds`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timing;
+
+impl<E: Endpoint> Middleware<E> for Timing {
+    type Output = TimingEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        TimingEndpoint { inner }
+    }
+}
+
+/// The endpoint produced by [`Timing`].
+pub struct TimingEndpoint<E> {
+    inner: E,
+}
+
+/// Swagger UI serves many asset paths; they are one route for metrics.
+fn route_label(path: &str) -> String {
+    if path.starts_with("/docs") {
+        "/docs".to_owned()
+    } else {
+        path.to_owned()
+    }
+}
+
+impl<E: Endpoint> Endpoint for TimingEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> Result<Response> {
+        let started = Instant::now();
+        let method = req.method().to_string();
+        let path = req.uri().path().to_owned();
+        let facts = RequestFacts::of(&req);
+        let response = match self.inner.call(req).await {
+            Ok(response) => response.into_response(),
+            Err(err) => err.into_response(),
+        };
+        let route = if facts.is_some_and(|facts| facts.is_unmatched()) {
+            "unmatched".to_owned()
+        } else {
+            route_label(&path)
+        };
+        let status = response.status().as_u16().to_string();
+        metrics::counter!(
+            "qblog_http_requests_total",
+            "method" => method.clone(),
+            "route" => route.clone(),
+            "status" => status,
+        )
+        .increment(1);
+        metrics::histogram!(
+            "qblog_http_request_duration_seconds",
+            "method" => method,
+            "route" => route,
+        )
+        .record(started.elapsed().as_secs_f64());
+        Ok(response)
+    }
+}
