@@ -3,9 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app, spawn_with, test_settings};
-use qblog_infrastructure::testing::TestDatabase;
-use secrecy::SecretString;
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 async fn assert_envelope(response: reqwest::Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(response.status(), status);
@@ -55,11 +53,10 @@ async fn a_wrong_method_is_a_405_envelope() {
 }
 
 async fn small_limit_app() -> TestApp {
-    let mut settings = test_settings();
-    let database = TestDatabase::sqlite();
-    settings.database.url = SecretString::from(database.url.clone());
-    settings.server.body_limit_bytes = 64;
-    spawn_with(settings, database).await
+    spawn_app_with(|settings| {
+        settings.server.body_limit_bytes = 64;
+    })
+    .await
 }
 
 #[tokio::test]

@@ -1,11 +1,10 @@
 //! `/health/live`, `/health/ready`, the landing page, docs and the OpenAPI document.
 
+use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::backend_test;
-use crate::helpers::{spawn_app, spawn_with, test_settings};
-use qblog_infrastructure::testing::TestDatabase;
-use secrecy::SecretString;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 backend_test!(readiness_reports_every_dependency_up, |app| async move {
     let response = app.get("/health/ready").await;
@@ -28,13 +27,12 @@ async fn liveness_answers_200() {
 
 #[tokio::test]
 async fn readiness_is_503_naming_the_store_when_redis_is_down() {
-    let mut settings = test_settings();
-    let database = TestDatabase::sqlite();
-    settings.database.url = SecretString::from(database.url.clone());
-    // Nothing listens on port 1: the store is down from the start.
-    settings.redis.url = SecretString::from("redis://127.0.0.1:1".to_owned());
-    settings.redis.timeout_secs = 1;
-    let app = spawn_with(settings, database).await;
+    let app = spawn_app_with(|settings| {
+        // Nothing listens on port 1: the store is down from the start.
+        settings.redis.url = SecretString::from("redis://127.0.0.1:1".to_owned());
+        settings.redis.timeout_secs = 1;
+    })
+    .await;
 
     let response = app.get("/health/ready").await;
     assert_eq!(response.status(), 503);

@@ -200,6 +200,15 @@ pub async fn spawn_app() -> TestApp {
         .expect("the default backend is always available")
 }
 
+/// An app on SQLite and the embedded store with settings changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = TestDatabase::sqlite();
+    let mut settings = test_settings();
+    settings.database.url = SecretString::from(database.url.clone());
+    configure(&mut settings);
+    spawn_with(settings, database).await
+}
+
 /// Settings and a fresh database for `backend`, or `None` (after saying so) when that
 /// backend is not configured outside CI. Under `CI=true` a missing backend fails.
 pub async fn backend(backend: Backend) -> Option<(Settings, TestDatabase)> {

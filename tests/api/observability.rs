@@ -2,18 +2,14 @@
 
 use std::time::{Duration, Instant};
 
-use secrecy::SecretString;
-
-use crate::helpers::{TestApp, TestUser, spawn_app, spawn_with, test_settings};
-use qblog_infrastructure::testing::TestDatabase;
+use crate::helpers::{TestApp, TestUser, spawn_app, spawn_app_with};
 
 async fn app_with_access_log(dir: &std::path::Path) -> TestApp {
-    let mut settings = test_settings();
-    let database = TestDatabase::sqlite();
-    settings.database.url = SecretString::from(database.url.clone());
-    settings.log.access_log = true;
-    settings.log.dir = dir.display().to_string();
-    spawn_with(settings, database).await
+    spawn_app_with(|settings| {
+        settings.log.access_log = true;
+        settings.log.dir = dir.display().to_string();
+    })
+    .await
 }
 
 /// The access log is written by a background worker: wait until `needle` shows up.
@@ -133,11 +129,10 @@ async fn security_headers_are_on_every_response() {
 
 #[tokio::test]
 async fn cors_answers_configured_origins_only() {
-    let mut settings = test_settings();
-    let database = TestDatabase::sqlite();
-    settings.database.url = SecretString::from(database.url.clone());
-    settings.server.cors_origins = vec!["https://app.example.com".into()];
-    let app = spawn_with(settings, database).await;
+    let app = spawn_app_with(|settings| {
+        settings.server.cors_origins = vec!["https://app.example.com".into()];
+    })
+    .await;
     let preflight = |origin: &'static str| {
         app.client
             .request(reqwest::Method::OPTIONS, app.url("/api/blog/new"))

@@ -5,14 +5,12 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::backend_test;
 use crate::helpers::{
-    Backend, Session, TestApp, TestUser, backend, spawn_app, spawn_with, test_settings,
+    Backend, Session, TestApp, TestUser, backend, spawn_app, spawn_app_with, spawn_with,
 };
-use qblog_infrastructure::testing::TestDatabase;
 
 /// A code as the PC browser holds it.
 #[derive(Debug, Clone)]
@@ -334,11 +332,10 @@ async fn check_parameters_are_validated() {
 
 #[tokio::test]
 async fn a_code_expires_at_its_deadline() {
-    let mut settings = test_settings();
-    let database = TestDatabase::sqlite();
-    settings.database.url = SecretString::from(database.url.clone());
-    settings.qrcode.ttl_secs = 1;
-    let app = spawn_with(settings, database).await;
+    let app = spawn_app_with(|settings| {
+        settings.qrcode.ttl_secs = 1;
+    })
+    .await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
     let code = generate(&app).await;
     // A long-poll waiting on an unchanged code answers when it expires.
@@ -354,12 +351,11 @@ async fn a_code_expires_at_its_deadline() {
 
 #[tokio::test]
 async fn generate_and_check_are_rate_limited_per_client() {
-    let mut settings = test_settings();
-    let database = TestDatabase::sqlite();
-    settings.database.url = SecretString::from(database.url.clone());
-    settings.qrcode.generate_per_minute = 2;
-    settings.qrcode.check_per_minute = 3;
-    let app = spawn_with(settings, database).await;
+    let app = spawn_app_with(|settings| {
+        settings.qrcode.generate_per_minute = 2;
+        settings.qrcode.check_per_minute = 3;
+    })
+    .await;
     let code = generate(&app).await;
     generate(&app).await;
     let refused = app

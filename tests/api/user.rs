@@ -3,14 +3,12 @@
 
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::backend_test;
 use crate::helpers::{
-    Backend, TestUser, backend, session_of, spawn_app, spawn_with, test_settings,
+    Backend, TestUser, backend, session_of, spawn_app, spawn_app_with, spawn_with,
 };
-use qblog_infrastructure::testing::TestDatabase;
 
 async fn error_code(response: reqwest::Response) -> (StatusCode, String, String) {
     let status = response.status();
@@ -215,11 +213,10 @@ async fn the_session_cookie_has_the_contract_attributes() {
     }
     assert!(!session.set_cookie.contains("Secure"));
 
-    let mut settings = test_settings();
-    let database = TestDatabase::sqlite();
-    settings.database.url = SecretString::from(database.url.clone());
-    settings.auth.cookie_secure = true;
-    let secure_app = spawn_with(settings, database).await;
+    let secure_app = spawn_app_with(|settings| {
+        settings.auth.cookie_secure = true;
+    })
+    .await;
     let session = secure_app.signed_up(&TestUser::new("fay")).await;
     assert!(
         session.set_cookie.contains("Secure"),
@@ -315,11 +312,10 @@ async fn repeated_failures_for_one_username_are_throttled_with_retry_after() {
 
 #[tokio::test]
 async fn repeated_failures_from_one_client_are_throttled_across_usernames() {
-    let mut settings = test_settings();
-    let database = TestDatabase::sqlite();
-    settings.database.url = SecretString::from(database.url.clone());
-    settings.auth.max_failed_logins_per_ip = 3;
-    let app = spawn_with(settings, database).await;
+    let app = spawn_app_with(|settings| {
+        settings.auth.max_failed_logins_per_ip = 3;
+    })
+    .await;
     for name in ["u_one", "u_two", "u_three"] {
         assert_eq!(app.try_login(&TestUser::new(name)).await.status(), 401);
     }
