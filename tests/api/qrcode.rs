@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
 use crate::backend_test;
@@ -495,11 +494,4 @@ async fn the_pages_are_served_with_a_content_security_policy() {
     ] {
         assert_eq!(app.get(asset).await.status(), 200, "{asset}");
     }
-    let _ = app
-        .client
-        .get(app.url("/"))
-        .header(COOKIE, "sid=x")
-        .send()
-        .await
-        .expect("sent");
 }

@@ -311,6 +311,37 @@ async fn repeated_failures_for_one_username_are_throttled_with_retry_after() {
 }
 
 #[tokio::test]
+async fn concurrent_guesses_cannot_slip_under_the_limit() {
+    let app = spawn_app().await;
+    let ivy = TestUser::new("ivy");
+    app.register(&ivy).await;
+    let mut wrong = ivy.clone();
+    wrong.password = "wrong-password".into();
+    let guesses = (0..15).map(|_| app.try_login(&wrong));
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count() as u64;
+    assert_eq!(checked, app.settings.auth.max_failed_logins, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn successful_logins_do_not_use_up_the_client_limit() {
+    let app = spawn_app_with(|settings| settings.auth.max_failed_logins_per_ip = 3).await;
+    let kay = TestUser::new("kay");
+    app.register(&kay).await;
+    for _ in 0..6 {
+        assert_eq!(app.try_login(&kay).await.status(), 200);
+    }
+}
+
+#[tokio::test]
 async fn repeated_failures_from_one_client_are_throttled_across_usernames() {
     let app = spawn_app_with(|settings| {
         settings.auth.max_failed_logins_per_ip = 3;

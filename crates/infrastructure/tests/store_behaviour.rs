@@ -231,6 +231,20 @@ async fn a_counter_counts_within_its_window_and_restarts_after(store: Arc<dyn Ke
     );
 }
 
+both_adapters!(a_decrement_takes_one_back_and_never_goes_below_zero);
+async fn a_decrement_takes_one_back_and_never_goes_below_zero(store: Arc<dyn KeyValueStore>) {
+    store.decrement("absent").await.expect("no-op");
+    assert_eq!(store.get("absent").await.ok(), Some(None));
+    store.increment("n", MINUTE).await.expect("counted");
+    store.increment("n", MINUTE).await.expect("counted");
+    store.decrement("n").await.expect("decremented");
+    assert_eq!(store.get("n").await.ok(), Some(Some("1".to_owned())));
+    store.decrement("n").await.expect("decremented");
+    store.decrement("n").await.expect("decremented");
+    assert_eq!(store.get("n").await.ok(), Some(Some("0".to_owned())));
+    assert!(store.time_to_live("n").await.expect("ttl").is_some());
+}
+
 both_adapters!(the_store_answers_a_ping);
 async fn the_store_answers_a_ping(store: Arc<dyn KeyValueStore>) {
     assert!(store.ping().await.is_ok());

@@ -20,7 +20,7 @@ use crate::blog::BlogController;
 use crate::health::HealthController;
 use crate::pages::PagesController;
 use crate::pipeline::filters::ExceptionFilter;
-use crate::pipeline::guards::GuardContext;
+use crate::pipeline::guards::{GuardContext, origin_of};
 use crate::pipeline::interceptors::{AccessLog, AccessLogSink, Timing};
 use crate::pipeline::middleware::{
     BodyLimit, ClientIpMiddleware, RequestIdMiddleware, SecurityHeaders,
@@ -107,17 +107,18 @@ pub fn build_app(
             })),
         );
     }
-    // Innermost first: routes, body limit, exception filter, CORS, security headers,
+    // Innermost first: routes, body limit, CORS, exception filter, security headers,
     // timing, access log, client address, request id (outermost).
+    // The service's own pages send an Origin on every POST: once CORS is on, their
+    // origin must be allowed too.
+    let mut cors_origins = options.cors_origins.clone();
+    cors_origins.push(origin_of(&options.public_base_url));
     let app = routes
         .nest("/", api)
         .data(guard)
         .with(BodyLimit::new(options.body_limit_bytes))
+        .with_if(!options.cors_origins.is_empty(), cors(&cors_origins))
         .with(ExceptionFilter)
-        .with_if(
-            !options.cors_origins.is_empty(),
-            cors(&options.cors_origins),
-        )
         .with(SecurityHeaders)
         .with(Timing);
     let app = match &options.access_log {

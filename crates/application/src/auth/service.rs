@@ -86,6 +86,13 @@ pub trait AuthService: Interface {
     /// # Errors
     /// [`AuthError::Unavailable`] when the store is down.
     async fn end_session(&self, sid: &str) -> Result<(), AuthError>;
+
+    /// Takes back a login that was made but never handed out: ends its session and
+    /// revokes its token.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] when the store is down.
+    async fn abandon(&self, login: &Login) -> Result<(), AuthError>;
 }
 
 /// [`AuthService`] over the user, session, token and throttle ports.
@@ -129,10 +136,11 @@ fn client_key(ip: &str) -> String {
 }
 
 impl AuthServiceImpl {
-    async fn refuse_if_throttled(&self, keys: [(&str, u64); 2]) -> Result<(), AuthError> {
+    /// Counts one attempt under each key; refuses when any is over its limit.
+    async fn count_attempt(&self, keys: [(&str, u64); 2]) -> Result<(), AuthError> {
         for (key, limit) in keys {
             if let ThrottleDecision::Limited { retry_after } =
-                self.throttle.check(key, limit).await?
+                self.throttle.hit(key, limit, self.failure_window).await?
             {
                 return Err(AuthError::Throttled { retry_after });
             }
@@ -155,7 +163,9 @@ impl AuthService for AuthServiceImpl {
     async fn login(&self, attempt: LoginAttempt) -> Result<Login, AuthError> {
         let user_key = user_key(&attempt.username);
         let client_key = client_key(&attempt.client_ip);
-        self.refuse_if_throttled([
+        // Count the attempt before the (slow) password check, atomically, so that
+        // concurrent guesses cannot all slip under the limit; a success takes it back.
+        self.count_attempt([
             (&user_key, self.max_failures_per_user),
             (&client_key, self.max_failures_per_client),
         ])
@@ -169,21 +179,12 @@ impl AuthService for AuthServiceImpl {
         let user = match found {
             Some((user, _)) if verified => user,
             _ => {
-                self.throttle
-                    .hit(&user_key, self.max_failures_per_user, self.failure_window)
-                    .await?;
-                self.throttle
-                    .hit(
-                        &client_key,
-                        self.max_failures_per_client,
-                        self.failure_window,
-                    )
-                    .await?;
-                tracing::info!(username = %attempt.username, "login failed");
+                tracing::info!("login failed");
                 return Err(AuthError::InvalidCredentials);
             }
         };
         self.throttle.reset(&user_key).await?;
+        self.throttle.forgive(&client_key).await?;
         let login = self.start_login(&user).await?;
         tracing::info!(user_id = %user.id, "login succeeded");
         Ok(login)
@@ -248,6 +249,13 @@ impl AuthService for AuthServiceImpl {
             Some(id) => self.sessions.delete(&id).await,
             None => Ok(()),
         }
+    }
+
+    async fn abandon(&self, login: &Login) -> Result<(), AuthError> {
+        self.sessions.delete(&login.session_id).await?;
+        self.revocations
+            .revoke(&login.token.token_id, login.token.expires_at)
+            .await
     }
 }
 

@@ -63,8 +63,8 @@ impl Ports {
 
     fn not_throttled(mut self) -> Self {
         self.throttle
-            .expect_check()
-            .returning(|_, _| Ok(ThrottleDecision::Allowed));
+            .expect_hit()
+            .returning(|_, _, _| Ok(ThrottleDecision::Allowed));
         self
     }
 
@@ -98,11 +98,8 @@ async fn login_with_a_wrong_password_never_creates_a_session() {
     let mut ports = Ports::default()
         .not_throttled()
         .alice_with_password("right-password");
-    ports
-        .throttle
-        .expect_hit()
-        .times(2)
-        .returning(|_, _, _| Ok(ThrottleDecision::Allowed));
+    ports.throttle.expect_reset().never();
+    ports.throttle.expect_forgive().never();
     ports.sessions.expect_create().never();
     ports.tokens.expect_issue().never();
 
@@ -124,11 +121,6 @@ async fn an_unknown_user_costs_a_verification_and_gets_the_same_error() {
         .withf(|_, hash| hash.is_none())
         .times(1)
         .returning(|_, _| Ok(false));
-    ports
-        .throttle
-        .expect_hit()
-        .times(2)
-        .returning(|_, _, _| Ok(ThrottleDecision::Allowed));
     ports.sessions.expect_create().never();
 
     let err = ports
@@ -142,7 +134,7 @@ async fn an_unknown_user_costs_a_verification_and_gets_the_same_error() {
 #[tokio::test]
 async fn a_throttled_username_is_refused_before_the_password_is_checked() {
     let mut ports = Ports::default();
-    ports.throttle.expect_check().returning(|key, _| {
+    ports.throttle.expect_hit().returning(|key, _, _| {
         Ok(if key.contains(":user:") {
             ThrottleDecision::Limited {
                 retry_after: Duration::from_secs(42),
@@ -166,10 +158,8 @@ async fn a_throttled_username_is_refused_before_the_password_is_checked() {
 }
 
 #[tokio::test]
-async fn failures_are_counted_per_username_and_per_client() {
-    let mut ports = Ports::default()
-        .not_throttled()
-        .alice_with_password("right-password");
+async fn every_attempt_is_counted_per_username_and_per_client_before_the_check() {
+    let mut ports = Ports::default().alice_with_password("right-password");
     ports
         .throttle
         .expect_hit()
@@ -195,6 +185,12 @@ async fn a_successful_login_resets_the_username_counter_and_starts_a_session() {
         .throttle
         .expect_reset()
         .withf(|key| key == "login-failures:user:alice")
+        .times(1)
+        .returning(|_| Ok(()));
+    ports
+        .throttle
+        .expect_forgive()
+        .withf(|key| key == "login-failures:ip:192.0.2.7")
         .times(1)
         .returning(|_| Ok(()));
     ports

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use qblog_domain::auth::AuthError;
 use qblog_domain::auth::Principal;
 use qblog_domain::clock::Clock;
 use qblog_domain::qrcode::{
@@ -17,7 +18,7 @@ use qblog_domain::qrcode::{
     QrUpdate, Scanner, transition,
 };
 use qblog_domain::store::Subscription;
-use qblog_domain::user::UserRepository;
+use qblog_domain::user::{UserError, UserRepository};
 use shaku::{Component, Interface};
 
 use crate::auth::{AuthService, Login};
@@ -202,30 +203,47 @@ impl QrLoginServiceImpl {
     }
 
     /// Hands out the login of a confirmed code, once. `None` when another check won.
+    ///
+    /// The login is made first and the code marked claimed after: a failure while
+    /// making it leaves the code confirmed for the next check, and a login made by a
+    /// check that then loses the race is taken back.
     async fn claim(&self, code: QrCode) -> Result<Option<Login>, QrError> {
-        let next = QrCode {
-            state: transition(&code.state, &QrEvent::Claim)?,
-            ..code.clone()
-        };
-        if self.codes.replace(&code, &next).await? != QrUpdate::Applied {
-            return Ok(None);
-        }
-        let QrState::Claimed(scanner) = &next.state else {
+        let QrState::Confirmed(scanner) = &code.state else {
             return Ok(None);
         };
         let Some(user) = self
             .users
             .find_by_id(scanner.user_id)
             .await
-            .map_err(|err| {
-                QrError::Unexpected(anyhow::Error::new(err).context("loading the scanner"))
+            .map_err(|err| match err {
+                UserError::Unavailable(why) => QrError::Unavailable(why),
+                other => {
+                    QrError::Unexpected(anyhow::Error::new(other).context("loading the scanner"))
+                }
             })?
         else {
             return Ok(None);
         };
-        let login = self.auth.start_login(&user).await.map_err(|err| {
-            QrError::Unexpected(anyhow::Error::new(err).context("starting the PC's session"))
-        })?;
+        let login = self
+            .auth
+            .start_login(&user)
+            .await
+            .map_err(|err| match err {
+                AuthError::Unavailable(why) => QrError::Unavailable(why),
+                other => QrError::Unexpected(
+                    anyhow::Error::new(other).context("starting the PC's session"),
+                ),
+            })?;
+        let next = QrCode {
+            state: transition(&code.state, &QrEvent::Claim)?,
+            ..code.clone()
+        };
+        if self.codes.replace(&code, &next).await? != QrUpdate::Applied {
+            if let Err(err) = self.auth.abandon(&login).await {
+                tracing::warn!(error = %err, "could not take back a login that lost its race");
+            }
+            return Ok(None);
+        }
         tracing::info!(qrcode = %code.id, user_id = %user.id, "QR-code login handed to the PC");
         Ok(Some(login))
     }

@@ -308,3 +308,69 @@ async fn a_long_poll_returns_the_unchanged_state_after_the_wait() {
         .expect("checked");
     assert_eq!(result.status, QrStatus::Unscanned);
 }
+
+#[tokio::test]
+async fn a_login_made_by_a_check_that_loses_the_claim_is_taken_back() {
+    let token = PollToken::generate();
+    let record = code(QrState::Confirmed(scanner(1)), &token);
+    let mut parts = Parts::new();
+    let stored = record.clone();
+    parts
+        .codes
+        .expect_get()
+        .returning(move |_| Ok(Some(stored.clone())));
+    let claimed = code(QrState::Claimed(scanner(1)), &token);
+    parts
+        .codes
+        .expect_replace()
+        .returning(move |_, _| Ok(QrUpdate::Changed(claimed.clone())));
+    parts
+        .users
+        .expect_find_by_id()
+        .returning(|_| Ok(Some(alice())));
+    parts.auth.expect_start_login().returning(|_| Ok(login()));
+    parts.auth.expect_abandon().times(1).returning(|_| Ok(()));
+    let result = parts
+        .service()
+        .check(CheckRequest {
+            id: record.id,
+            token,
+            since: None,
+            wait: Duration::ZERO,
+        })
+        .await
+        .expect("checked");
+    assert_eq!(result.status, QrStatus::Expired);
+    assert!(result.login.is_none());
+}
+
+#[tokio::test]
+async fn a_failure_while_making_the_login_leaves_the_code_confirmed() {
+    let token = PollToken::generate();
+    let record = code(QrState::Confirmed(scanner(1)), &token);
+    let mut parts = Parts::new();
+    let stored = record.clone();
+    parts
+        .codes
+        .expect_get()
+        .returning(move |_| Ok(Some(stored.clone())));
+    parts.codes.expect_replace().never();
+    parts
+        .users
+        .expect_find_by_id()
+        .returning(|_| Ok(Some(alice())));
+    parts
+        .auth
+        .expect_start_login()
+        .returning(|_| Err(qblog_domain::auth::AuthError::Unavailable("down".into())));
+    let result = parts
+        .service()
+        .check(CheckRequest {
+            id: record.id,
+            token,
+            since: None,
+            wait: Duration::ZERO,
+        })
+        .await;
+    assert!(matches!(result, Err(QrError::Unavailable(_))), "{result:?}");
+}

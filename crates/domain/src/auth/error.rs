@@ -20,9 +20,6 @@ pub enum AuthError {
         /// How long until another attempt is accepted.
         retry_after: Duration,
     },
-    /// A cookie-authenticated unsafe request came from a page of another origin.
-    #[error("cross-site request refused")]
-    CrossSite,
     /// A dependency (database, store) is down; retrying later may work.
     #[error("authentication is unavailable: {0}")]
     Unavailable(String),

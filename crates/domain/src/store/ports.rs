@@ -114,6 +114,13 @@ pub trait KeyValueStore: Interface {
     /// [`StoreError::Unavailable`] when the store cannot be reached.
     async fn increment(&self, key: &str, window: Duration) -> Result<Counter, StoreError>;
 
+    /// Takes one back from the counter under `key`, keeping its window; nothing happens
+    /// when the counter does not exist or is already zero.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store cannot be reached.
+    async fn decrement(&self, key: &str) -> Result<(), StoreError>;
+
     /// How long the live value under `key` has left; `None` when there is none.
     ///
     /// # Errors

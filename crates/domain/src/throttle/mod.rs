@@ -51,6 +51,12 @@ pub trait Throttle: Interface {
     /// [`StoreError::Unavailable`] when the store cannot be reached.
     async fn check(&self, key: &str, limit: u64) -> Result<ThrottleDecision, StoreError>;
 
+    /// Takes back one attempt counted under `key` (it turned out not to count).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store cannot be reached.
+    async fn forgive(&self, key: &str) -> Result<(), StoreError>;
+
     /// Forgets the attempts under `key` (after a successful login).
     ///
     /// # Errors

@@ -62,6 +62,10 @@ impl Throttle for StoreThrottle {
         Ok(ThrottleDecision::Limited { retry_after })
     }
 
+    async fn forgive(&self, key_name: &str) -> Result<(), StoreError> {
+        self.store.decrement(&key(key_name)).await
+    }
+
     async fn reset(&self, key_name: &str) -> Result<(), StoreError> {
         self.store.delete(&key(key_name)).await.map(|_| ())
     }

@@ -151,6 +151,16 @@ impl KeyValueStore for EmbeddedKeyValueStore {
         })
     }
 
+    async fn decrement(&self, key: &str) -> Result<(), StoreError> {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        if let Some(entry) = entries.live_mut(key, now) {
+            let count = entry.value.parse::<u64>().unwrap_or(0);
+            entry.value = count.saturating_sub(1).to_string();
+        }
+        Ok(())
+    }
+
     async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, StoreError> {
         let now = Instant::now();
         Ok(self

@@ -48,6 +48,17 @@ return {count, ttl}
     )
 });
 
+/// Takes one back from a live counter, never below zero, keeping its TTL.
+static DECREMENT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local count = tonumber(redis.call('GET', KEYS[1]))
+if count and count > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+",
+    )
+});
+
 /// Where one deployment's keys and notice channels live inside a shared Redis.
 #[derive(Debug, Clone)]
 pub struct KeySpace {
@@ -235,6 +246,16 @@ impl KeyValueStore for RedisKeyValueStore {
             count,
             resets_in: Duration::from_millis(ttl_ms),
         })
+    }
+
+    async fn decrement(&self, key: &str) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        DECREMENT
+            .key(self.keys.key(key))
+            .invoke_async::<i64>(&mut connection)
+            .await
+            .map(|_| ())
+            .map_err(store_error)
     }
 
     async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, StoreError> {

@@ -167,11 +167,16 @@ impl QrCodeController {
     #[oai(path = "/image", method = "get")]
     async fn image(
         &self,
+        req: &Request,
         /// The code's id.
         id: Query<String>,
         /// `png` (default) or `svg`.
         format: Query<Option<String>>,
     ) -> Result<QrImage, ApiError> {
+        let ip = ClientIp::of(req);
+        self.throttle
+            .per_minute(&format!("qrcode-image:{ip}"), self.options.check_per_minute)
+            .await?;
         let id = QrCodeId::parse("id", &id.0)?;
         let format = match format.0.as_deref() {
             None | Some("") => Format::Png,

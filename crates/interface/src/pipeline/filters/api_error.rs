@@ -308,7 +308,6 @@ impl From<AuthError> for ApiError {
                 "too many failed logins, try again later",
             )
             .with_retry_after(retry_after.as_secs().max(1)),
-            AuthError::CrossSite => Self::new(ErrorCode::Forbidden, "cross-site request refused"),
             AuthError::Unavailable(_) => {
                 Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
             }
@@ -389,7 +388,6 @@ mod tests {
                 429,
                 "too_many_requests",
             ),
-            (AuthError::CrossSite.into(), 403, "forbidden"),
             (
                 AuthError::Unavailable("x".into()).into(),
                 503,

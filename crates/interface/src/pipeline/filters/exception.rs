@@ -71,9 +71,9 @@ pub fn classify(err: poem::Error) -> ApiError {
     let status = err.status();
     let code = ErrorCode::for_status(status);
     match code {
-        ErrorCode::Internal | ErrorCode::Unavailable => {
-            ApiError::new(code, "internal error").with_cause(err.to_string())
-        }
+        ErrorCode::Unavailable => ApiError::unavailable("a dependency is unavailable, retry later")
+            .with_cause(err.to_string()),
+        ErrorCode::Internal => ApiError::new(code, "internal error").with_cause(err.to_string()),
         ErrorCode::Unauthenticated => ApiError::new(code, "please log in"),
         ErrorCode::NotFound if err.is::<poem::error::NotFoundError>() => {
             ApiError::new(code, "no such route")

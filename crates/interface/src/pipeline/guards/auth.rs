@@ -7,14 +7,15 @@
 
 use std::sync::Arc;
 
-use poem::Request;
-use poem::http::Method;
-use poem_openapi::SecurityScheme;
+use poem::http::{Method, StatusCode};
+use poem::{Request, RequestBody};
 use poem_openapi::auth::{ApiKey, Bearer};
+use poem_openapi::registry::Registry;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, SecurityScheme};
 use qblog_application::auth::AuthService;
 use qblog_domain::auth::{AuthError, Principal};
 
-use crate::pipeline::filters::ApiError;
+use crate::pipeline::filters::{ApiError, ErrorCode};
 use crate::pipeline::middleware::RequestFacts;
 
 /// The name of the session cookie.
@@ -105,7 +106,10 @@ fn refuse_cross_site(req: &Request, allowed: &[String]) -> Result<(), ApiError> 
     if allowed.iter().any(|ok| ok.eq_ignore_ascii_case(&origin)) {
         Ok(())
     } else {
-        Err(AuthError::CrossSite.into())
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "cross-site request refused",
+        ))
     }
 }
 
@@ -118,8 +122,38 @@ pub fn origin_of(url: &str) -> String {
     url[..end].to_owned()
 }
 
+/// Runs the bearer scheme, then the cookie scheme. A missing or bad credential (401)
+/// lets the next scheme try; any other failure (a dependency down, a cross-site
+/// request) is final, so an outage is reported as 503, not as "please log in".
+async fn either_scheme<'a>(
+    req: &'a Request,
+    body: &mut RequestBody,
+    param_opts: ExtractParamOptions<()>,
+) -> Result<Option<Auth>, poem::Error> {
+    match <BearerAuth as ApiExtractor<'a>>::from_request(req, body, param_opts.clone()).await {
+        Ok(bearer) => return Ok(Some(Auth::Bearer(bearer))),
+        Err(err) if err.status() != StatusCode::UNAUTHORIZED => return Err(err),
+        Err(_) => {}
+    }
+    match <SessionAuth as ApiExtractor<'a>>::from_request(req, body, param_opts).await {
+        Ok(session) => Ok(Some(Auth::Session(session))),
+        Err(err) if err.status() != StatusCode::UNAUTHORIZED => Err(err),
+        Err(_) => Ok(None),
+    }
+}
+
+fn register_schemes(registry: &mut Registry) {
+    <BearerAuth as ApiExtractor<'_>>::register(registry);
+    <SessionAuth as ApiExtractor<'_>>::register(registry);
+}
+
+fn scheme_names() -> Vec<&'static str> {
+    let mut names = <BearerAuth as ApiExtractor<'_>>::security_schemes();
+    names.extend(<SessionAuth as ApiExtractor<'_>>::security_schemes());
+    names
+}
+
 /// The guard for routes that need a logged-in user.
-#[derive(SecurityScheme)]
 pub enum Auth {
     /// Authenticated by a bearer token.
     Bearer(BearerAuth),
@@ -138,15 +172,36 @@ impl Auth {
     }
 }
 
+impl<'a> ApiExtractor<'a> for Auth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        register_schemes(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        scheme_names()
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        body: &mut RequestBody,
+        param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        either_scheme(req, body, param_opts)
+            .await?
+            .ok_or_else(|| ApiError::from(AuthError::Unauthenticated).into())
+    }
+}
+
 /// The guard for routes open to everyone that act differently for a logged-in user.
-#[derive(SecurityScheme)]
 pub enum OptionalAuth {
-    /// Authenticated by a bearer token.
-    Bearer(BearerAuth),
-    /// Authenticated by the session cookie.
-    Session(SessionAuth),
+    /// Authenticated.
+    User(Auth),
     /// No valid credential.
-    #[oai(fallback)]
     Anonymous,
 }
 
@@ -154,11 +209,38 @@ impl OptionalAuth {
     /// The calling user, if any.
     pub fn principal(&self) -> Option<&Principal> {
         match self {
-            Self::Bearer(BearerAuth(principal)) | Self::Session(SessionAuth(principal)) => {
-                Some(principal)
-            }
+            Self::User(auth) => Some(auth.principal()),
             Self::Anonymous => None,
         }
+    }
+}
+
+impl<'a> ApiExtractor<'a> for OptionalAuth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        register_schemes(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        scheme_names()
+    }
+
+    fn has_security_fallback() -> bool {
+        true
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        body: &mut RequestBody,
+        param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(either_scheme(req, body, param_opts)
+            .await?
+            .map_or(Self::Anonymous, Self::User))
     }
 }
 

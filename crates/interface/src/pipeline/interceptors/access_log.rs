@@ -98,6 +98,36 @@ fn quote(text: &str) -> String {
     out
 }
 
+/// Whether a (possibly percent-encoded) parameter name is a secret's.
+fn is_secret(name: &str) -> bool {
+    let mut decoded = Vec::with_capacity(name.len());
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                decoded.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b'+', _, _) => {
+                decoded.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    let decoded = String::from_utf8_lossy(&decoded).to_ascii_lowercase();
+    SECRET_PARAMETERS.contains(&decoded.trim())
+}
+
 /// Path and query with secret parameter values replaced.
 pub fn redacted_target(path: &str, query: Option<&str>) -> String {
     let Some(query) = query else {
@@ -106,7 +136,7 @@ pub fn redacted_target(path: &str, query: Option<&str>) -> String {
     let parts: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if SECRET_PARAMETERS.contains(&name) => format!("{name}=[REDACTED]"),
+            Some((name, _)) if is_secret(name) => format!("{name}=[REDACTED]"),
             _ => pair.to_owned(),
         })
         .collect();
@@ -234,5 +264,9 @@ mod tests {
             "/api/qrcode/check?id=1&token=[REDACTED]&wait=25"
         );
         assert_eq!(redacted_target("/x", None), "/x");
+        assert_eq!(
+            redacted_target("/c", Some("tok%65n=s3cret&TOKEN=x")),
+            "/c?tok%65n=[REDACTED]&TOKEN=[REDACTED]"
+        );
     }
 }

@@ -91,11 +91,15 @@ impl<E: Endpoint> Endpoint for ClientIpEndpoint<E> {
             .remote_addr()
             .as_socket_addr()
             .map_or(IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
-        let forwarded = req
+        // Several X-Forwarded-For lines count as one comma-separated list, in order.
+        let lines: Vec<&str> = req
             .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        let client = self.config.resolve(peer, forwarded);
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let forwarded = (!lines.is_empty()).then(|| lines.join(","));
+        let client = self.config.resolve(peer, forwarded.as_deref());
         req.extensions_mut().insert(ClientIp(client));
         self.inner.call(req).await
     }
