@@ -37,6 +37,8 @@ pub struct Application {
     background: Vec<RedisNoticeListener>,
     /// Flushes the access log when the application ends.
     access_log_guard: Option<WorkerGuard>,
+    /// Set when shutdown begins, so long-polls answer instead of being cut.
+    draining: tokio::sync::watch::Sender<bool>,
 }
 
 /// Opens the database pool described by the settings.
@@ -69,6 +71,7 @@ impl Application {
         }
 
         let (modules, background) = build_modules(settings, database)?;
+        let (draining, draining_rx) = tokio::sync::watch::channel(false);
         let cookies = CookiePolicy {
             secure: settings.auth.cookie_secure,
         };
@@ -85,6 +88,7 @@ impl Application {
                     public_base_url: settings.server.public_base_url.clone(),
                     generate_per_minute: settings.qrcode.generate_per_minute,
                     check_per_minute: settings.qrcode.check_per_minute,
+                    draining: draining_rx,
                 },
             ),
         };
@@ -134,6 +138,7 @@ impl Application {
             shutdown_timeout: settings.shutdown_timeout(),
             background,
             access_log_guard,
+            draining,
         })
     }
 
@@ -150,6 +155,11 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let background = self.background;
         let access_log_guard = self.access_log_guard;
+        let draining = self.draining;
+        let shutdown = async move {
+            shutdown.await;
+            let _ = draining.send(true);
+        };
         let result = serve(
             self.acceptor,
             self.endpoint,

@@ -40,6 +40,9 @@ pub struct QrOptions {
     pub generate_per_minute: u64,
     /// `qrcode.check_per_minute` per client IP.
     pub check_per_minute: u64,
+    /// Turns `true` when the server starts draining: waiting long-polls then answer
+    /// at once with the current state, so shutdown does not have to cut them.
+    pub draining: tokio::sync::watch::Receiver<bool>,
 }
 
 /// QR-code login.
@@ -227,15 +230,33 @@ impl QrCodeController {
         if wait > MAX_WAIT_SECS {
             return Err(ApiError::validation("wait", "must be 0 to 30 seconds"));
         }
-        let result = self
-            .codes
-            .check(CheckRequest {
-                id,
-                token: PollToken::from_client(&token.0),
-                since,
-                wait: Duration::from_secs(u64::from(wait)),
-            })
-            .await?;
+        let mut request = CheckRequest {
+            id,
+            token: PollToken::from_client(&token.0),
+            since,
+            wait: Duration::from_secs(u64::from(wait)),
+        };
+        let mut draining = self.options.draining.clone();
+        let already_draining = *draining.borrow();
+        let result = if already_draining || request.wait.is_zero() {
+            request.wait = Duration::ZERO;
+            self.codes.check(request).await?
+        } else {
+            let waited = tokio::select! {
+                result = self.codes.check(request.clone()) => Some(result),
+                () = async {
+                    let _ = draining.wait_for(|draining| *draining).await;
+                } => None,
+            };
+            match waited {
+                Some(result) => result?,
+                None => {
+                    // Shutting down: stop waiting and report the state as it is now.
+                    request.wait = Duration::ZERO;
+                    self.codes.check(request).await?
+                }
+            }
+        };
         let cookie: Option<HeaderValue> = result
             .login
             .as_ref()
