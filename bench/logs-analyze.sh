@@ -32,7 +32,7 @@ PY
 lines=$(wc -l < "$scratch/access.log")
 bytes=$(stat -c %s "$scratch/access.log")
 start=$(date +%s.%N)
-"$target/release/qblog" logs analyze "$scratch/access.log" > "$scratch/report.txt"
+"$(cd "$target/release" && pwd -P)/qblog" logs analyze "$scratch/access.log" > "$scratch/report.txt"
 end=$(date +%s.%N)
 python3 - "$lines" "$bytes" "$start" "$end" <<'PY'
 import sys
