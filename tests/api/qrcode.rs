@@ -456,10 +456,37 @@ async fn a_long_poll_wakes_within_a_second_of_a_change_on_another_instance() {
     let delay = answered_at.saturating_duration_since(changed_at);
     assert!(delay < Duration::from_secs(1), "woke after {delay:?}");
 
-    // The login claimed on one instance works on the other.
-    act(&phone_side, "confirm", &phone, &code).await;
-    let claim = check_data(&pc_side, &code, "&since=scanned&wait=5").await;
-    let token = claim["login"]["token"].as_str().expect("a login");
+    // The confirm on the phone's instance wakes the PC's long-poll too, which claims
+    // the login; the session it hands out works on the other instance.
+    let waiting = tokio::spawn({
+        let client = pc_side.client.clone();
+        let url = pc_side.url(&format!(
+            "/api/qrcode/check?id={}&token={}&since=scanned&wait=20",
+            code.id, code.token
+        ));
+        async move {
+            let body: Value = client
+                .get(url)
+                .send()
+                .await
+                .expect("sent")
+                .json()
+                .await
+                .expect("json");
+            (Instant::now(), body)
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let confirmed_at = Instant::now();
+    assert_eq!(
+        act(&phone_side, "confirm", &phone, &code).await.status(),
+        200
+    );
+    let (answered_at, claim) = waiting.await.expect("joined");
+    let delay = answered_at.saturating_duration_since(confirmed_at);
+    assert!(delay < Duration::from_secs(1), "woke after {delay:?}");
+    assert_eq!(claim["data"]["status"], "confirmed");
+    let token = claim["data"]["login"]["token"].as_str().expect("a login");
     assert_eq!(
         phone_side
             .get_with_token("/api/user/me", token)

@@ -305,3 +305,139 @@ mod tests {
         );
     }
 }
+
+/// The guard in isolation: a stand-in `AuthService` and a one-route API.
+#[cfg(test)]
+mod guard_tests {
+    use async_trait::async_trait;
+    use poem::{Endpoint, EndpointExt, IntoResponse};
+    use poem_openapi::{OpenApi, OpenApiService};
+    use qblog_application::auth::{Login, LoginAttempt};
+    use qblog_domain::auth::{Credential, SessionId, TokenId};
+    use qblog_domain::user::{Realname, User, UserId, Username};
+
+    use super::*;
+    use crate::pipeline::filters::ExceptionFilter;
+
+    /// Accepts the bearer token "good" and the session cookie of 64 `a`s; the bearer
+    /// token "outage" behaves as if the store were down.
+    struct StandIn;
+
+    fn alice(credential: Credential) -> Principal {
+        Principal {
+            user_id: UserId(1),
+            username: Username::parse("alice").expect("valid"),
+            realname: Realname::parse("Alice").expect("valid"),
+            credential,
+        }
+    }
+
+    #[async_trait]
+    impl AuthService for StandIn {
+        async fn login(&self, _: LoginAttempt) -> Result<Login, AuthError> {
+            Err(AuthError::InvalidCredentials)
+        }
+        async fn start_login(&self, _: &User) -> Result<Login, AuthError> {
+            Err(AuthError::Unavailable("not here".into()))
+        }
+        async fn authenticate_session(&self, sid: &str) -> Result<Principal, AuthError> {
+            match SessionId::parse(sid) {
+                Some(id) if sid == "a".repeat(64) => Ok(alice(Credential::Session(id))),
+                _ => Err(AuthError::Unauthenticated),
+            }
+        }
+        async fn authenticate_bearer(&self, token: &str) -> Result<Principal, AuthError> {
+            match token {
+                "good" => Ok(alice(Credential::Bearer {
+                    token_id: TokenId("t".into()),
+                    expires_at: chrono::Utc::now(),
+                })),
+                "outage" => Err(AuthError::Unavailable("redis down".into())),
+                _ => Err(AuthError::Unauthenticated),
+            }
+        }
+        async fn logout(&self, _: &Principal) -> Result<(), AuthError> {
+            Ok(())
+        }
+        async fn end_session(&self, _: &str) -> Result<(), AuthError> {
+            Ok(())
+        }
+        async fn abandon(&self, _: &Login) -> Result<(), AuthError> {
+            Ok(())
+        }
+    }
+
+    struct Probe;
+
+    #[OpenApi]
+    impl Probe {
+        #[oai(path = "/who", method = "post")]
+        async fn who(&self, auth: Auth) -> poem_openapi::payload::PlainText<String> {
+            poem_openapi::payload::PlainText(auth.principal().username.to_string())
+        }
+    }
+
+    async fn call(request: poem::RequestBuilder) -> (u16, String) {
+        let app = OpenApiService::new(Probe, "probe", "1")
+            .data(GuardContext {
+                auth: Arc::new(StandIn),
+                allowed_origins: Arc::new(vec!["http://good.example".to_owned()]),
+            })
+            .with(ExceptionFilter);
+        let response = app
+            .call(request.method(Method::POST).uri_str("/who").finish())
+            .await
+            .map_or_else(poem::Error::into_response, IntoResponse::into_response);
+        let status = response.status().as_u16();
+        let body = response.into_body().into_string().await.unwrap_or_default();
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn a_valid_bearer_token_or_cookie_names_the_user() {
+        let (status, body) = call(Request::builder().header("authorization", "Bearer good")).await;
+        assert_eq!((status, body.as_str()), (200, "alice"));
+        let cookie = format!("sid={}", "a".repeat(64));
+        let (status, _) = call(Request::builder().header("cookie", cookie)).await;
+        assert_eq!(status, 200);
+    }
+
+    #[tokio::test]
+    async fn no_or_bad_credentials_are_a_401_envelope() {
+        for request in [
+            Request::builder(),
+            Request::builder().header("authorization", "Bearer forged"),
+            Request::builder().header("cookie", "sid=nope"),
+        ] {
+            let (status, body) = call(request).await;
+            assert_eq!(status, 401);
+            assert!(body.contains("\"code\":\"unauthenticated\""), "{body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_outage_is_503_not_a_request_to_log_in() {
+        let (status, body) =
+            call(Request::builder().header("authorization", "Bearer outage")).await;
+        assert_eq!(status, 503, "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_cookie_post_from_a_foreign_page_is_refused() {
+        let cookie = format!("sid={}", "a".repeat(64));
+        let (status, _) = call(
+            Request::builder()
+                .header("cookie", cookie.clone())
+                .header("origin", "https://evil.example"),
+        )
+        .await;
+        assert_eq!(status, 403);
+        let (status, _) = call(
+            Request::builder()
+                .header("cookie", cookie)
+                .header("origin", "http://good.example"),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+}
