@@ -75,4 +75,51 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
     );
     assert!(spec["paths"]["/health/ready"]["get"].is_object());
     assert!(spec["components"]["schemas"]["Error"]["properties"]["request_id"].is_object());
+    // The headers the contract names are declared where they are sent.
+    let login = &spec["paths"]["/api/user/login"]["post"]["responses"];
+    assert!(login["200"]["headers"]["Set-Cookie"].is_object(), "{login}");
+    assert!(
+        login["default"]["headers"]["Retry-After"].is_object(),
+        "{login}"
+    );
+    let check = &spec["paths"]["/api/qrcode/check"]["get"]["responses"];
+    assert!(check["200"]["headers"]["Set-Cookie"].is_object(), "{check}");
+    let list = &spec["paths"]["/api/blog/list"]["get"]["responses"];
+    assert!(
+        list["200"]["headers"]["X-Total-Count"].is_object(),
+        "{list}"
+    );
+    // Both credentials are documented on protected routes.
+    let schemes = spec["components"]["securitySchemes"]
+        .as_object()
+        .expect("schemes");
+    assert!(
+        schemes.contains_key("bearer") && schemes.contains_key("session"),
+        "{schemes:?}"
+    );
+    for path in [
+        "/api/user/register",
+        "/api/user/login",
+        "/api/user/logout",
+        "/api/user/me",
+        "/api/user/login-test",
+        "/api/blog/list",
+        "/api/blog/detail",
+        "/api/blog/new",
+        "/api/blog/update",
+        "/api/blog/del",
+        "/api/qrcode/generate",
+        "/api/qrcode/image",
+        "/api/qrcode/check",
+        "/api/qrcode/scan",
+        "/api/qrcode/confirm",
+        "/api/qrcode/cancel",
+        "/health/live",
+        "/health/ready",
+    ] {
+        assert!(
+            spec["paths"][path].is_object(),
+            "{path} is missing from the document"
+        );
+    }
 }

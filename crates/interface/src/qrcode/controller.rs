@@ -23,7 +23,7 @@ use super::image::{Format, render};
 use crate::ApiTags;
 use crate::pipeline::filters::ApiError;
 use crate::pipeline::guards::{Auth, ThrottleGuard};
-use crate::pipeline::interceptors::Reply;
+use crate::pipeline::interceptors::{Reply, SessionReply};
 use crate::pipeline::middleware::ClientIp;
 use crate::pipeline::pipes::Valid;
 use crate::user::CookiePolicy;
@@ -211,7 +211,7 @@ impl QrCodeController {
         since: Query<Option<String>>,
         /// Seconds to wait for a change, 0 to 30.
         wait: Query<Option<u32>>,
-    ) -> Result<Reply<CheckView>, ApiError> {
+    ) -> Result<SessionReply<CheckView>, ApiError> {
         let ip = ClientIp::of(req);
         self.throttle
             .per_minute(&format!("qrcode-check:{ip}"), self.options.check_per_minute)
@@ -276,10 +276,10 @@ impl QrCodeController {
             poem::http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         );
-        Ok(match cookie {
+        Ok(SessionReply::new(match cookie {
             Some(cookie) => reply.with_header(SET_COOKIE, cookie),
             None => reply,
-        })
+        }))
     }
 
     /// The phone's user scans a code; answers which computer is asking.

@@ -16,7 +16,7 @@ use super::dto::{LoginRequest, LoginView, RegisterRequest, UserView};
 use crate::ApiTags;
 use crate::pipeline::filters::ApiError;
 use crate::pipeline::guards::{Auth, SESSION_COOKIE};
-use crate::pipeline::interceptors::Reply;
+use crate::pipeline::interceptors::{Reply, SessionReply};
 use crate::pipeline::middleware::ClientIp;
 use crate::pipeline::pipes::Valid;
 
@@ -90,7 +90,7 @@ impl UserController {
         &self,
         req: &Request,
         body: Valid<LoginRequest>,
-    ) -> Result<Reply<LoginView>, ApiError> {
+    ) -> Result<SessionReply<LoginView>, ApiError> {
         let credentials = body.0;
         let outcome = self
             .auth
@@ -108,13 +108,19 @@ impl UserController {
         };
         metrics::counter!("qblog_logins_total", "outcome" => label).increment(1);
         let login = outcome?;
-        Ok(Reply::new(LoginView::from(&login))
-            .with_header(SET_COOKIE, self.cookies.session(&login)))
+        Ok(SessionReply::new(
+            Reply::new(LoginView::from(&login))
+                .with_header(SET_COOKIE, self.cookies.session(&login)),
+        ))
     }
 
     /// Log out: ends this session and revokes this bearer token.
     #[oai(path = "/logout", method = "post")]
-    async fn logout(&self, req: &Request, auth: Auth) -> Result<Reply<Option<bool>>, ApiError> {
+    async fn logout(
+        &self,
+        req: &Request,
+        auth: Auth,
+    ) -> Result<SessionReply<Option<bool>>, ApiError> {
         let principal = auth.principal();
         self.auth.logout(principal).await?;
         // Called with a token and a cookie: end the cookie's session as well.
@@ -123,7 +129,9 @@ impl UserController {
         {
             self.auth.end_session(sid.value_str()).await?;
         }
-        Ok(Reply::new(None).with_header(SET_COOKIE, self.cookies.cleared()))
+        Ok(SessionReply::new(
+            Reply::new(None).with_header(SET_COOKIE, self.cookies.cleared()),
+        ))
     }
 
     /// The logged-in user.

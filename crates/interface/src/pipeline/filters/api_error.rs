@@ -268,7 +268,13 @@ impl ApiResponse for ApiError {
                     content_type: "application/json; charset=utf-8",
                     schema: ErrorBody::schema_ref(),
                 }],
-                headers: vec![],
+                headers: vec![poem_openapi::registry::MetaHeader {
+                    name: "Retry-After".to_owned(),
+                    description: Some("Seconds to wait, on 429 and 503.".to_owned()),
+                    required: false,
+                    deprecated: false,
+                    schema: u64::schema_ref(),
+                }],
             }],
         }
     }

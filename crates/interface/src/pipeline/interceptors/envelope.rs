@@ -124,6 +124,49 @@ impl<T: ParseFromJSON + ToJSON> ApiResponse for PagedReply<T> {
     }
 }
 
+/// A successful reply that may set (or clear) the `sid` session cookie; the same
+/// envelope as [`Reply`], with `Set-Cookie` declared in the OpenAPI document.
+pub struct SessionReply<T> {
+    reply: Reply<T>,
+}
+
+impl<T> SessionReply<T> {
+    /// Wraps `reply`, whose headers may include `Set-Cookie`.
+    pub fn new(reply: Reply<T>) -> Self {
+        Self { reply }
+    }
+}
+
+impl<T: ParseFromJSON + ToJSON> IntoResponse for SessionReply<T> {
+    fn into_response(self) -> Response {
+        self.reply.into_response()
+    }
+}
+
+impl<T: ParseFromJSON + ToJSON> ApiResponse for SessionReply<T> {
+    fn meta() -> MetaResponses {
+        let mut meta = Reply::<T>::meta();
+        for response in &mut meta.responses {
+            response.headers.push(MetaHeader {
+                name: "Set-Cookie".to_owned(),
+                description: Some(
+                    "`sid=…; HttpOnly; SameSite=Lax; Path=/; Max-Age=…` (plus `Secure` when \
+                     configured) when a session starts; `Max-Age=0` when it ends."
+                        .to_owned(),
+                ),
+                required: false,
+                deprecated: false,
+                schema: String::schema_ref(),
+            });
+        }
+        meta
+    }
+
+    fn register(registry: &mut Registry) {
+        Reply::<T>::register(registry);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,5 +10,5 @@ mod envelope;
 mod metrics;
 
 pub use access_log::{AccessLog, AccessLogSink, AccessRecord, redacted_target};
-pub use envelope::{Envelope, PagedReply, Reply, TOTAL_COUNT_HEADER};
+pub use envelope::{Envelope, PagedReply, Reply, SessionReply, TOTAL_COUNT_HEADER};
 pub use metrics::Timing;
