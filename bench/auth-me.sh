@@ -12,24 +12,8 @@ store=${1:-redis}
 duration=${DURATION:-15s}
 connections=${CONNECTIONS:-64}
 
-cargo build --release --quiet -p qblog-server
-bin=$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd -P)/qblog
-scratch=$(mktemp -d)
-cp -r config "$scratch/config"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-redis_url=""
-[ "$store" = redis ] && redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
-
-(cd "$scratch" && exec env APP_ENV=test APP__SERVER__PORT="$port" APP__SERVER__PUBLIC_BASE_URL="$base" \
-  APP__REDIS__URL="$redis_url" APP__REDIS__KEY_PREFIX="qblog-bench-$$:" \
-  APP__AUTH__JWT_SECRET="bench-signing-key-bench-signing-key" \
-  APP__AUTH__MAX_FAILED_LOGINS=1000000 APP__AUTH__MAX_FAILED_LOGINS_PER_IP=1000000 \
-  APP__DATABASE__URL="sqlite://$scratch/bench.db?mode=rwc" APP__LOG__LEVEL=warn \
-  "$bin" >"$scratch/server.log" 2>&1) &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$scratch"' EXIT
-for _ in $(seq 1 100); do curl -fsS "$base/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
+source bench/lib.sh
+start_qblog "$store" APP__AUTH__MAX_FAILED_LOGINS=1000000 APP__AUTH__MAX_FAILED_LOGINS_PER_IP=1000000
 
 curl -fsS -o /dev/null -H 'content-type: application/json' \
   -d '{"username":"bench","password":"bench-password","realname":"Bench"}' "$base/api/user/register"

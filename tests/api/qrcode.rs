@@ -418,6 +418,31 @@ backend_test!(races_have_exactly_one_winner, |app| async move {
     );
 });
 
+/// Starts `check?since=…&wait=20` in the background; resolves to when it was answered
+/// and what it said.
+fn start_long_poll(
+    app: &TestApp,
+    code: &Code,
+    since: &str,
+) -> tokio::task::JoinHandle<(Instant, Value)> {
+    let client = app.client.clone();
+    let url = app.url(&format!(
+        "/api/qrcode/check?id={}&token={}&since={since}&wait=20",
+        code.id, code.token
+    ));
+    tokio::spawn(async move {
+        let body: Value = client
+            .get(url)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        (Instant::now(), body)
+    })
+}
+
 #[tokio::test]
 async fn a_long_poll_wakes_within_a_second_of_a_change_on_another_instance() {
     let Some((settings, database)) = backend(Backend::SqliteRedis).await else {
@@ -430,24 +455,7 @@ async fn a_long_poll_wakes_within_a_second_of_a_change_on_another_instance() {
     // Let both instances' notice listeners subscribe.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let waiting = tokio::spawn({
-        let client = pc_side.client.clone();
-        let url = pc_side.url(&format!(
-            "/api/qrcode/check?id={}&token={}&since=unscanned&wait=20",
-            code.id, code.token
-        ));
-        async move {
-            let body: Value = client
-                .get(url)
-                .send()
-                .await
-                .expect("sent")
-                .json()
-                .await
-                .expect("json");
-            (Instant::now(), body)
-        }
-    });
+    let waiting = start_long_poll(&pc_side, &code, "unscanned");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let changed_at = Instant::now();
     assert_eq!(act(&phone_side, "scan", &phone, &code).await.status(), 200);
@@ -458,24 +466,7 @@ async fn a_long_poll_wakes_within_a_second_of_a_change_on_another_instance() {
 
     // The confirm on the phone's instance wakes the PC's long-poll too, which claims
     // the login; the session it hands out works on the other instance.
-    let waiting = tokio::spawn({
-        let client = pc_side.client.clone();
-        let url = pc_side.url(&format!(
-            "/api/qrcode/check?id={}&token={}&since=scanned&wait=20",
-            code.id, code.token
-        ));
-        async move {
-            let body: Value = client
-                .get(url)
-                .send()
-                .await
-                .expect("sent")
-                .json()
-                .await
-                .expect("json");
-            (Instant::now(), body)
-        }
-    });
+    let waiting = start_long_poll(&pc_side, &code, "scanned");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let confirmed_at = Instant::now();
     assert_eq!(
