@@ -297,6 +297,13 @@ impl Settings {
         if self.log.keep_days == 0 {
             return invalid("log.keep_days", "must be at least 1");
         }
+        if !is_log_filter(&self.log.level) {
+            return invalid(
+                "log.level",
+                "must be a level (trace, debug, info, warn, error, off) or directives \
+                 like `info,qblog_infrastructure=debug`",
+            );
+        }
         for origin in &self.auth.allowed_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://"))
                 || origin.trim_end_matches('/').matches('/').count() > 2
@@ -383,6 +390,21 @@ fn parse_net(text: &str) -> Option<IpNet> {
         .or_else(|| text.parse::<std::net::IpAddr>().ok().map(IpNet::from))
 }
 
+/// Whether `text` is a log filter: comma-separated directives, each a bare level or a
+/// `target=level` pair. A bare word that is not a level would be taken as a target
+/// name and silently turn every other log line off, so it is refused.
+fn is_log_filter(text: &str) -> bool {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    let directives_ok = text.split(',').all(|directive| {
+        let directive = directive.trim().to_ascii_lowercase();
+        match directive.rsplit_once('=') {
+            Some((target, level)) => !target.is_empty() && LEVELS.contains(&level),
+            None => LEVELS.contains(&directive.as_str()),
+        }
+    });
+    directives_ok && tracing_subscriber::EnvFilter::try_new(text).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,5 +476,19 @@ mod tests {
         settings.database.url = SecretString::from("oracle://db");
         let err = settings.validate().expect_err("refused");
         assert!(err.to_string().contains("database.url"));
+    }
+
+    #[test]
+    fn a_log_level_typo_is_named_instead_of_silencing_the_log() {
+        let mut settings = defaults();
+        for good in ["info", "WARN", "info,qblog_infrastructure=debug", "off"] {
+            settings.log.level = good.into();
+            assert!(settings.validate().is_ok(), "{good} should be accepted");
+        }
+        for bad in ["inof", "", "info,", "qblog=loud", "=debug"] {
+            settings.log.level = bad.into();
+            let err = settings.validate().expect_err(bad);
+            assert!(err.to_string().contains("log.level"), "{bad}: {err}");
+        }
     }
 }
