@@ -11,7 +11,7 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{Response, Server};
 use qblog_infrastructure::database::{self, DatabaseOptions, MigrationStep};
 use qblog_infrastructure::store::{
-    KeySpace, NoticeHub, RedisNoticeListener, redis_connection_manager,
+    Heartbeat, KeySpace, NoticeHub, RedisNoticeListener, redis_connection_manager,
 };
 use qblog_interface::blog::BlogController;
 use qblog_interface::health::HealthController;
@@ -206,10 +206,16 @@ pub fn build_modules(
         let connection = redis_connection_manager(&client, timeout).context("invalid redis.url")?;
         let keys = KeySpace::new(settings.redis.key_prefix.clone());
         let hub = Arc::new(NoticeHub::default());
-        background.push(RedisNoticeListener::spawn(
+        // The subscription's ping may take as long as any other Redis command.
+        let heartbeat = Heartbeat {
+            timeout,
+            ..Heartbeat::default()
+        };
+        background.push(RedisNoticeListener::spawn_with_heartbeat(
             client,
             keys.clone(),
             Arc::clone(&hub),
+            heartbeat,
         ));
         Some(RedisResources {
             connection,

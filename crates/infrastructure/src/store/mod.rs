@@ -13,6 +13,6 @@ mod redis;
 pub use embedded::EmbeddedKeyValueStore;
 pub use hub::{HubSubscription, NoticeHub};
 pub use redis::{
-    KeySpace, RedisKeyValueStore, RedisKeyValueStoreParameters, RedisNoticeListener,
+    Heartbeat, KeySpace, RedisKeyValueStore, RedisKeyValueStoreParameters, RedisNoticeListener,
     redis_connection_manager,
 };

@@ -283,27 +283,63 @@ impl KeyValueStore for RedisKeyValueStore {
     }
 }
 
+/// How the notice subscription checks that its connection is alive.
+///
+/// A subscribed connection only ever receives, so a connection that went half-open (a
+/// dropped NAT entry, a failover behind a proxy) would otherwise look like a quiet one
+/// until the kernel gives up on it, minutes later; waiting long-polls would sleep through
+/// every change meanwhile. A ping that gets no answer in time replaces the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// How long the subscription may be quiet before it is pinged.
+    pub every: Duration,
+    /// How long the ping's answer may take.
+    pub timeout: Duration,
+}
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Self {
+            every: Duration::from_secs(15),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
 /// The process's one Redis subscription: a pattern over every notice channel of the
 /// key space, fanned out in-process through the [`NoticeHub`].
 ///
-/// It reconnects by itself with a growing pause; after each (re)connection every
-/// subscriber gets a `Resync`, since notices sent while it was away are lost. Dropping
-/// the listener stops it.
+/// It reconnects by itself with a growing pause, also when its [`Heartbeat`] goes
+/// unanswered; after each (re)connection every subscriber gets a `Resync`, since
+/// notices sent while it was away are lost. Dropping the listener stops it.
 pub struct RedisNoticeListener {
     task: JoinHandle<()>,
 }
 
 impl RedisNoticeListener {
-    /// Starts listening in the background. Must be called inside a Tokio runtime.
+    /// Starts listening in the background with the default [`Heartbeat`]. Must be
+    /// called inside a Tokio runtime.
     pub fn spawn(client: redis::Client, keys: KeySpace, hub: Arc<NoticeHub>) -> Self {
+        Self::spawn_with_heartbeat(client, keys, hub, Heartbeat::default())
+    }
+
+    /// Starts listening in the background, pinging as `heartbeat` says.
+    pub fn spawn_with_heartbeat(
+        client: redis::Client,
+        keys: KeySpace,
+        hub: Arc<NoticeHub>,
+        heartbeat: Heartbeat,
+    ) -> Self {
         let task = tokio::spawn(async move {
             const FIRST_PAUSE: Duration = Duration::from_millis(100);
             let mut pause = FIRST_PAUSE;
             loop {
                 let mut subscribed = false;
-                match listen(&client, &keys, &hub, &mut subscribed).await {
+                match listen(&client, &keys, &hub, heartbeat, &mut subscribed).await {
                     Ok(()) => tracing::warn!("redis notice subscription ended; reconnecting"),
-                    Err(err) => tracing::warn!(error = %err, "redis notice subscription failed"),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "redis notice subscription failed");
+                    }
                 }
                 // A subscription that worked for a while starts the back-off afresh.
                 if subscribed {
@@ -327,15 +363,31 @@ async fn listen(
     client: &redis::Client,
     keys: &KeySpace,
     hub: &NoticeHub,
+    heartbeat: Heartbeat,
     subscribed: &mut bool,
-) -> redis::RedisResult<()> {
+) -> anyhow::Result<()> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.psubscribe(keys.channel_pattern()).await?;
     *subscribed = true;
     tracing::debug!("redis notice subscription active");
     hub.resync_all();
-    let mut messages = pubsub.on_message();
-    while let Some(message) = messages.next().await {
+    let (mut sink, mut messages) = pubsub.split();
+    loop {
+        // Any message proves the connection alive; only a quiet one is pinged.
+        let message = match tokio::time::timeout(heartbeat.every, messages.next()).await {
+            Ok(Some(message)) => message,
+            Ok(None) => return Ok(()),
+            Err(_quiet) => {
+                match tokio::time::timeout(heartbeat.timeout, sink.ping::<redis::Value>()).await {
+                    Ok(Ok(_)) => continue,
+                    Ok(Err(err)) => return Err(err.into()),
+                    Err(_) => anyhow::bail!(
+                        "no answer to the subscription's ping within {:?}",
+                        heartbeat.timeout
+                    ),
+                }
+            }
+        };
         let Some(channel) = keys.feature_channel(message.get_channel_name()) else {
             continue;
         };
@@ -344,7 +396,6 @@ async fn listen(
             Err(err) => tracing::warn!(error = %err, channel, "unreadable notice dropped"),
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
