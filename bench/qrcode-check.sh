@@ -28,41 +28,5 @@ wrk -t2 -c"$connections" -d"$duration" --latency "$base/api/qrcode/check?id=$id&
   | grep -E 'Requests/sec|Latency  |50%|90%|99%|Non-2xx'
 
 echo "-- $longpolls concurrent long-polls (wait=30)"
-rss_before=$(awk '/VmRSS/ {print $2}' /proc/$server/status)
-python3 - "$port" "$id" "$token" "$longpolls" "$server" "$rss_before" <<'PY'
-import asyncio, sys
-port, qid, token, count, pid, rss_before = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], int(sys.argv[6])
-request = (f"GET /api/qrcode/check?id={qid}&token={token}&since=unscanned&wait=30 HTTP/1.1\r\n"
-           f"Host: 127.0.0.1\r\n\r\n").encode()
-
-def rss_kib():
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1])
-
-async def one(results):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(request)
-    await writer.drain()
-    head = await reader.readuntil(b"\r\n")
-    results.append(head.split()[1].decode())
-    writer.close()
-
-async def main():
-    results = []
-    tasks = []
-    for i in range(count):
-        tasks.append(asyncio.create_task(one(results)))
-        if i % 500 == 0:
-            await asyncio.sleep(0.05)
-    await asyncio.sleep(5)  # all waiting now
-    peak = rss_kib()
-    print(f"waiting long-polls: {count - len(results)} of {count}; server RSS {rss_before / 1024:.1f} MiB idle, "
-          f"{peak / 1024:.1f} MiB with them waiting")
-    await asyncio.gather(*tasks)
-    statuses = {s: results.count(s) for s in set(results)}
-    print(f"answers after the wait: {statuses}")
-
-asyncio.run(main())
-PY
+python3 bench/longpoll.py "$port" "/api/qrcode/check?id=$id&token=$token&since=unscanned&wait=30" \
+  "$longpolls" "$server"
