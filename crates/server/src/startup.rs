@@ -156,6 +156,7 @@ impl Application {
         let background = self.background;
         let access_log_guard = self.access_log_guard;
         let draining = self.draining;
+        let upkeep = telemetry::spawn_metrics_upkeep();
         let shutdown = async move {
             shutdown.await;
             let _ = draining.send(true);
@@ -167,6 +168,9 @@ impl Application {
             self.shutdown_timeout,
         )
         .await;
+        if let Some(upkeep) = upkeep {
+            upkeep.abort();
+        }
         drop(background);
         // Flushes what is still queued for the access log.
         drop(access_log_guard);

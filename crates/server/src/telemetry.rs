@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use chrono::Utc;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -80,22 +81,48 @@ pub fn access_log(
     Ok((Arc::new(FileAccessLog { writer }), guard))
 }
 
+/// How often recorded latencies are folded into their histogram buckets (often
+/// enough that the samples between two upkeeps stay small at any request rate).
+const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(1);
+
+fn metrics_handle() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    10.0, 30.0,
+                ])
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            Some(handle)
+        })
+        .as_ref()
+}
+
+/// Folds recorded latencies into their buckets every few seconds. Without it every
+/// sample is kept until the next scrape of `/metrics` — without one, for ever: at tens
+/// of thousands of requests a second, megabytes a minute. Must run inside a runtime;
+/// stops when the returned handle is aborted.
+pub fn spawn_metrics_upkeep() -> Option<tokio::task::JoinHandle<()>> {
+    let handle = metrics_handle()?;
+    Some(tokio::spawn(async move {
+        let mut every = tokio::time::interval(METRICS_UPKEEP_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            handle.run_upkeep();
+        }
+    }))
+}
+
 /// The process's metrics registry, installed once; `/metrics` renders it.
 pub fn metrics() -> MetricsRenderer {
-    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-    let handle = HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets(&[
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-                10.0, 30.0,
-            ])
-            .ok()?
-            .build_recorder();
-        let handle = recorder.handle();
-        metrics::set_global_recorder(recorder).ok()?;
-        Some(handle)
-    });
-    match handle.clone() {
+    let handle = metrics_handle();
+    match handle {
         Some(handle) => Arc::new(move || handle.render()),
         None => Arc::new(String::new),
     }
