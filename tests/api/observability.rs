@@ -63,6 +63,60 @@ async fn every_request_lands_in_the_access_log_in_combined_format() {
 }
 
 #[tokio::test]
+async fn a_long_poll_is_logged_once_with_its_whole_wait_and_one_request_id() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app_with_access_log(dir.path()).await;
+    let response = app
+        .post_json("/api/qrcode/generate", &serde_json::json!({}))
+        .await;
+    let generated: serde_json::Value = response.json().await.expect("json");
+    let (id, token) = (
+        generated["data"]["qrcode_id"].as_str().expect("id"),
+        generated["data"]["poll_token"].as_str().expect("token"),
+    );
+    // Nothing changes: the request waits (parked outside the pipeline) for the whole
+    // second, then runs through the pipeline again to answer.
+    let response = app
+        .get(&format!(
+            "/api/qrcode/check?id={id}&token={token}&since=unscanned&wait=1"
+        ))
+        .await;
+    assert_eq!(response.status(), 200);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["data"]["status"], "unscanned");
+
+    let log = dir.path().join("access.log");
+    let line = wait_for_line(&log, &format!("rid={request_id}")).await;
+    assert!(line.contains("\"GET /api/qrcode/check?"), "{line}");
+    assert!(line.contains(" 200 "), "{line}");
+    let waited_ms: f64 = line
+        .rsplit("dur_ms=")
+        .next()
+        .and_then(|ms| ms.trim().parse().ok())
+        .expect("a duration");
+    assert!(waited_ms >= 950.0, "logged {waited_ms} ms for a 1 s wait");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let text = std::fs::read_to_string(&log).expect("log");
+    let lines = text
+        .lines()
+        .filter(|l| l.contains("/api/qrcode/check"))
+        .count();
+    assert_eq!(lines, 1, "{text}");
+
+    let metrics = app.get("/metrics").await.text().await.expect("text");
+    assert!(
+        metrics.contains(
+            r#"qblog_http_requests_total{method="GET",route="/api/qrcode/check",status="200"} 1"#
+        ),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
 async fn metrics_count_requests_by_route_template_and_status() {
     let app = spawn_app().await;
     app.get("/health/live").await;

@@ -378,6 +378,36 @@ async fn generate_and_check_are_rate_limited_per_client() {
     );
 }
 
+#[tokio::test]
+async fn a_long_poll_counts_once_against_the_rate_limit_however_long_it_waits() {
+    let app = spawn_app_with(|settings| settings.qrcode.check_per_minute = 2).await;
+    let phone = app.signed_up(&TestUser::new("alice")).await;
+    let code = generate(&app).await;
+    // One check: it waits, is woken by the scan and answers.
+    let waiting = start_long_poll(&app, &code, "unscanned");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(act(&app, "scan", &phone, &code).await.status(), 200);
+    let (_, body) = waiting.await.expect("joined");
+    assert_eq!(body["data"]["status"], "scanned");
+    // So one more is allowed, and the next is over the limit.
+    assert_eq!(check(&app, &code, "").await.status(), 200);
+    assert_eq!(check(&app, &code, "").await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_long_poll_with_no_change_answers_the_same_state_when_its_wait_is_over() {
+    let app = spawn_app().await;
+    let code = generate(&app).await;
+    let started = Instant::now();
+    let data = check_data(&app, &code, "&since=unscanned&wait=1").await;
+    assert_eq!(data["status"], "unscanned");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(950) && waited < Duration::from_secs(3),
+        "answered after {waited:?}"
+    );
+}
+
 backend_test!(races_have_exactly_one_winner, |app| async move {
     let alice = app.signed_up(&TestUser::new("alice")).await;
     let bob = app.signed_up(&TestUser::new("bob")).await;

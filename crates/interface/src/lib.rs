@@ -25,6 +25,7 @@ use crate::pipeline::interceptors::{AccessLog, AccessLogSink, Timing};
 use crate::pipeline::middleware::{
     BodyLimit, ClientIpMiddleware, RequestIdMiddleware, SecurityHeaders,
 };
+use crate::pipeline::park::{Unpark, UnparkEndpoint};
 use crate::qrcode::QrCodeController;
 use crate::user::UserController;
 
@@ -73,12 +74,13 @@ pub struct HttpOptions {
     pub metrics: Option<MetricsRenderer>,
 }
 
+/// The whole HTTP application. Its outermost layer is named, not boxed: a parked
+/// long-poll keeps that layer's future, and a boxed endpoint's would add three more
+/// request-sized slots to it.
+pub type App = UnparkEndpoint<BoxEndpoint<'static, Response>>;
+
 /// Assembles the whole HTTP application: routes, docs and the pipeline.
-pub fn build_app(
-    controllers: Controllers,
-    guard: GuardContext,
-    options: &HttpOptions,
-) -> BoxEndpoint<'static, Response> {
+pub fn build_app(controllers: Controllers, guard: GuardContext, options: &HttpOptions) -> App {
     let api = OpenApiService::new(
         (
             PagesController,
@@ -108,7 +110,8 @@ pub fn build_app(
         );
     }
     // Innermost first: routes, body limit, CORS, exception filter, security headers,
-    // timing, access log, client address, request id (outermost).
+    // timing, access log, client address, request id, and outermost the parking of
+    // long-polls (see pipeline::park).
     // The service's own pages send an Origin on every POST: once CORS is on, their
     // origin must be allowed too.
     let mut cors_origins = options.cors_origins.clone();
@@ -128,6 +131,7 @@ pub fn build_app(
     app.with(ClientIpMiddleware::new(options.trusted_proxies.clone()))
         .with(RequestIdMiddleware)
         .boxed()
+        .with(Unpark::for_paths(&[QrCodeController::CHECK_PATH]))
 }
 
 /// CORS for the configured origins, with cookies, for the methods and headers the API

@@ -6,9 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use poem::endpoint::BoxEndpoint;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::{Response, Server};
 use qblog_infrastructure::database::{self, DatabaseOptions, MigrationStep};
 use qblog_infrastructure::store::{
     Heartbeat, KeySpace, NoticeHub, RedisNoticeListener, redis_connection_manager,
@@ -18,20 +15,21 @@ use qblog_interface::health::HealthController;
 use qblog_interface::pipeline::guards::{GuardContext, ThrottleGuard, origin_of};
 use qblog_interface::qrcode::{QrCodeController, QrOptions};
 use qblog_interface::user::{CookiePolicy, UserController};
-use qblog_interface::{Controllers, HttpOptions, build_app};
+use qblog_interface::{App, Controllers, HttpOptions, build_app};
 use rand::RngCore;
 use secrecy::ExposeSecret;
 use tracing_appender::non_blocking::WorkerGuard;
 
 use crate::di::{self, AuthOptions, Modules, RedisResources, Resources};
+use crate::http;
 use crate::settings::Settings;
 use crate::telemetry;
 
 /// A bound, ready-to-run server.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    listener: tokio::net::TcpListener,
     address: SocketAddr,
-    endpoint: BoxEndpoint<'static, Response>,
+    endpoint: App,
     shutdown_timeout: Duration,
     /// Background tasks that live as long as the application (the Redis notice listener).
     background: Vec<RedisNoticeListener>,
@@ -121,18 +119,12 @@ impl Application {
         );
 
         let bind = format!("{}:{}", settings.server.host, settings.server.port);
-        let acceptor = TcpListener::bind(bind.clone())
-            .into_acceptor()
+        let (listener, address) = http::bind(&bind)
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
-        let address = acceptor
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().copied())
-            .context("the listener has no socket address")?;
 
         Ok(Self {
-            acceptor,
+            listener,
             address,
             endpoint,
             shutdown_timeout: settings.shutdown_timeout(),
@@ -161,8 +153,8 @@ impl Application {
             shutdown.await;
             let _ = draining.send(true);
         };
-        let result = serve(
-            self.acceptor,
+        let result = http::serve(
+            self.listener,
             self.endpoint,
             shutdown,
             self.shutdown_timeout,
@@ -176,19 +168,6 @@ impl Application {
         drop(access_log_guard);
         result
     }
-}
-
-/// Serves `endpoint` on `acceptor` until `shutdown`, then drains for at most `drain`.
-async fn serve(
-    acceptor: TcpAcceptor,
-    endpoint: BoxEndpoint<'static, Response>,
-    shutdown: impl Future<Output = ()> + Send,
-    drain: Duration,
-) -> std::io::Result<()> {
-    Server::new_with_acceptor(acceptor)
-        .name("qblog")
-        .run_with_graceful_shutdown(endpoint, shutdown, Some(drain))
-        .await
 }
 
 /// Opens the store (Redis with its notice listener, or embedded) and builds every
@@ -298,65 +277,5 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => tracing::info!("SIGINT received, shutting down"),
         () = terminate => tracing::info!("SIGTERM received, shutting down"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use poem::{EndpointExt, handler};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::sync::oneshot;
-
-    use super::*;
-
-    #[handler]
-    async fn slow() -> &'static str {
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        "finished"
-    }
-
-    async fn raw_get(address: SocketAddr) -> std::io::Result<String> {
-        let mut stream = tokio::net::TcpStream::connect(address).await?;
-        stream
-            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-            .await?;
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply).await?;
-        Ok(reply)
-    }
-
-    #[tokio::test]
-    async fn a_request_in_flight_at_shutdown_is_finished_and_new_ones_are_refused() {
-        let acceptor = TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .expect("bound");
-        let address = *acceptor.local_addr()[0].as_socket_addr().expect("socket");
-        let endpoint = slow.map_to_response().boxed();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(serve(
-            acceptor,
-            endpoint,
-            async {
-                let _ = stopped.await;
-            },
-            Duration::from_secs(5),
-        ));
-
-        let in_flight = tokio::spawn(raw_get(address));
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        stop.send(()).expect("server still running");
-
-        let reply = in_flight
-            .await
-            .expect("joined")
-            .expect("the slow request got a reply");
-        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-        assert!(reply.ends_with("finished"), "{reply}");
-        server
-            .await
-            .expect("joined")
-            .expect("the server exited cleanly");
-        assert!(tokio::net::TcpStream::connect(address).await.is_err());
     }
 }

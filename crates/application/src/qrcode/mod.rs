@@ -3,6 +3,6 @@
 mod service;
 
 pub use service::{
-    CheckRequest, CheckResult, Generated, QrLoginService, QrLoginServiceImpl,
-    QrLoginServiceImplParameters,
+    CheckOutcome, CheckRequest, CheckResult, Generated, QrLoginService, QrLoginServiceImpl,
+    QrLoginServiceImplParameters, Wake,
 };

@@ -6,7 +6,10 @@
 //! claim — the first check that sees `confirmed` — is such a replace too, so of many
 //! racing checks exactly one receives the login.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -75,6 +78,45 @@ impl CheckResult {
     }
 }
 
+/// Resolves when a code a browser is waiting on may have changed, or when its wait
+/// is over: the moment to check again.
+///
+/// It holds only the code's change subscription and a timer, so a caller can keep
+/// thousands of them while dropping everything else it held for the request.
+pub struct Wake(Pin<Box<dyn Future<Output = ()> + Send>>);
+
+impl Wake {
+    /// A wake that resolves with `future`.
+    pub fn new(future: impl Future<Output = ()> + Send + 'static) -> Self {
+        Self(Box::pin(future))
+    }
+}
+
+impl std::fmt::Debug for Wake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Wake")
+    }
+}
+
+impl Future for Wake {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+/// What one look at a code found.
+// Returned and taken apart at once, never stored: boxing the answer would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum CheckOutcome {
+    /// The answer for the browser.
+    Ready(CheckResult),
+    /// Nothing new yet: check again, with what is left of the wait, once this wakes.
+    Unchanged(Wake),
+}
+
 /// QR-code login use cases.
 #[async_trait]
 pub trait QrLoginService: Interface {
@@ -90,12 +132,31 @@ pub trait QrLoginService: Interface {
     /// [`QrError::Expired`] for an unknown or expired code.
     async fn find(&self, id: &QrCodeId) -> Result<QrCode, QrError>;
 
-    /// Reports the code's state to its browser, waiting up to `wait` for a change from
-    /// `since`; the first check that sees `confirmed` receives the login.
+    /// Looks at the code once for its browser, without waiting: the answer, or — when
+    /// the status is still `since` and `wait` is not zero — a [`Wake`] to check again
+    /// on. The first check that sees `confirmed` receives the login.
     ///
     /// # Errors
     /// [`QrError::WrongToken`] when the token is not this code's.
-    async fn check(&self, request: CheckRequest) -> Result<CheckResult, QrError>;
+    async fn check_once(&self, request: CheckRequest) -> Result<CheckOutcome, QrError>;
+
+    /// Reports the code's state to its browser, waiting up to `wait` for a change from
+    /// `since`: [`QrLoginService::check_once`] until it is ready or the wait is over.
+    ///
+    /// # Errors
+    /// [`QrError::WrongToken`] when the token is not this code's.
+    async fn check(&self, mut request: CheckRequest) -> Result<CheckResult, QrError> {
+        let deadline = tokio::time::Instant::now() + request.wait;
+        loop {
+            match self.check_once(request.clone()).await? {
+                CheckOutcome::Ready(result) => return Ok(result),
+                CheckOutcome::Unchanged(wake) => {
+                    wake.await;
+                    request.wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+                }
+            }
+        }
+    }
 
     /// The phone's user scans the code.
     ///
@@ -283,35 +344,29 @@ impl QrLoginService for QrLoginServiceImpl {
         self.live(id).await?.ok_or(QrError::Expired)
     }
 
-    async fn check(&self, request: CheckRequest) -> Result<CheckResult, QrError> {
-        // Subscribe before the first look: a change between the look and the wait
-        // still wakes us.
-        let mut watch: Option<Box<dyn Subscription>> = if request.wait.is_zero() {
+    async fn check_once(&self, request: CheckRequest) -> Result<CheckOutcome, QrError> {
+        // Subscribe before the look: a change between the look and the wait still
+        // wakes the waiter.
+        let watch: Option<Box<dyn Subscription>> = if request.wait.is_zero() {
             None
         } else {
             Some(self.codes.watch(&request.id).await?)
         };
-        let started = tokio::time::Instant::now();
-        loop {
-            let result = self.look(&request.id, &request.token).await?;
-            let unchanged = request.since == Some(result.status);
-            let terminal = result.status == QrStatus::Expired || result.login.is_some();
-            let Some(subscription) = watch.as_mut() else {
-                return Ok(result);
-            };
-            if !unchanged || terminal {
-                return Ok(result);
+        let result = self.look(&request.id, &request.token).await?;
+        let unchanged = request.since == Some(result.status);
+        let terminal = result.status == QrStatus::Expired || result.login.is_some();
+        match watch {
+            Some(mut subscription) if unchanged && !terminal => {
+                // Wake at the latest when the code expires, to report it.
+                let until = request
+                    .wait
+                    .min(result.remaining + Duration::from_millis(50));
+                Ok(CheckOutcome::Unchanged(Wake::new(async move {
+                    // A notice, a timeout or a closed store all mean: look again.
+                    let _ = tokio::time::timeout(until, subscription.next()).await;
+                })))
             }
-            // Wake at the latest when the code expires, to report it.
-            let until_expiry = result.remaining + Duration::from_millis(50);
-            let deadline = started + request.wait.min(started.elapsed() + until_expiry);
-            match tokio::time::timeout_at(deadline, subscription.next()).await {
-                Ok(Some(_)) => continue,
-                Ok(None) | Err(_) => {
-                    // Timed out (or the store shut down): report what is there now.
-                    return self.look(&request.id, &request.token).await;
-                }
-            }
+            _ => Ok(CheckOutcome::Ready(result)),
         }
     }
 

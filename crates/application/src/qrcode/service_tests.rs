@@ -374,3 +374,76 @@ async fn a_failure_while_making_the_login_leaves_the_code_confirmed() {
         .await;
     assert!(matches!(result, Err(QrError::Unavailable(_))), "{result:?}");
 }
+
+/// A check by the PC that already shows `unscanned`, willing to wait `wait`.
+fn still_unscanned(record: &QrCode, token: PollToken, wait: Duration) -> CheckRequest {
+    CheckRequest {
+        id: record.id.clone(),
+        token,
+        since: Some(QrStatus::Unscanned),
+        wait,
+    }
+}
+
+#[tokio::test]
+async fn a_check_with_nothing_new_hands_back_a_wake_that_a_change_notice_resolves() {
+    let token = PollToken::generate();
+    let record = code(QrState::Unscanned, &token);
+    let mut parts = Parts::new().holding(record.clone());
+    /// Delivers one notice when told to.
+    struct Notified(Option<tokio::sync::oneshot::Receiver<()>>);
+    #[async_trait]
+    impl Subscription for Notified {
+        async fn next(&mut self) -> Option<qblog_domain::store::Notice> {
+            let signal = self.0.take()?;
+            signal.await.ok()?;
+            Some(qblog_domain::store::Notice::Message("scanned".into()))
+        }
+    }
+    let (notify, notified) = tokio::sync::oneshot::channel();
+    let subscription = std::sync::Mutex::new(Some(Notified(Some(notified))));
+    parts.codes.expect_watch().times(1).returning(move |_| {
+        let subscription = subscription
+            .lock()
+            .expect("lock")
+            .take()
+            .expect("one watch");
+        Ok(Box::new(subscription))
+    });
+    let outcome = parts
+        .service()
+        .check_once(still_unscanned(&record, token, Duration::from_secs(30)))
+        .await
+        .expect("checked");
+    let CheckOutcome::Unchanged(wake) = outcome else {
+        panic!("an unchanged code must not be answered before its wait: {outcome:?}");
+    };
+    let mut wake = Box::pin(wake);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), wake.as_mut())
+            .await
+            .is_err(),
+        "woke with nothing changed"
+    );
+    notify.send(()).expect("still waiting");
+    tokio::time::timeout(Duration::from_secs(1), wake)
+        .await
+        .expect("the notice wakes it");
+}
+
+#[tokio::test]
+async fn a_check_without_a_wait_answers_at_once_and_subscribes_to_nothing() {
+    let token = PollToken::generate();
+    let record = code(QrState::Unscanned, &token);
+    let mut parts = Parts::new().holding(record.clone());
+    parts.codes.expect_watch().never();
+    let outcome = parts
+        .service()
+        .check_once(still_unscanned(&record, token, Duration::ZERO))
+        .await
+        .expect("checked");
+    assert!(
+        matches!(&outcome, CheckOutcome::Ready(result) if result.status == QrStatus::Unscanned),
+        "{outcome:?}"
+    );
+}

@@ -11,9 +11,11 @@
 //! - [`interceptors`]: the success envelope.
 //! - [`pipes`]: DTO → domain type conversion.
 //! - [`filters`]: every error, the framework's included, into the error envelope.
+//! - [`park`]: long-polls wait outside all of the above, then run through it again.
 
 pub mod filters;
 pub mod guards;
 pub mod interceptors;
 pub mod middleware;
+pub mod park;
 pub mod pipes;

@@ -12,7 +12,7 @@ use poem_openapi::payload::{Binary, Payload};
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, OpenApi};
-use qblog_application::qrcode::{CheckRequest, QrLoginService};
+use qblog_application::qrcode::{CheckOutcome, CheckRequest, QrLoginService};
 use qblog_domain::clock::Clock;
 use qblog_domain::qrcode::{PollToken, QrCodeId, QrError, QrStatus};
 
@@ -25,6 +25,7 @@ use crate::pipeline::filters::ApiError;
 use crate::pipeline::guards::{Auth, ThrottleGuard};
 use crate::pipeline::interceptors::{Reply, SessionReply};
 use crate::pipeline::middleware::ClientIp;
+use crate::pipeline::park::{Parkable, Parked, Resumed};
 use crate::pipeline::pipes::Valid;
 use crate::user::CookiePolicy;
 
@@ -71,6 +72,9 @@ impl QrCodeController {
             options,
         }
     }
+
+    /// The long-poll route, whose waits are parked outside the pipeline.
+    pub const CHECK_PATH: &'static str = "/api/qrcode/check";
 
     fn confirm_url(&self, id: &QrCodeId) -> String {
         format!("{}/m/qrcode/confirm?id={id}", self.options.public_base_url)
@@ -211,11 +215,15 @@ impl QrCodeController {
         since: Query<Option<String>>,
         /// Seconds to wait for a change, 0 to 30.
         wait: Query<Option<u32>>,
-    ) -> Result<SessionReply<CheckView>, ApiError> {
-        let ip = ClientIp::of(req);
-        self.throttle
-            .per_minute(&format!("qrcode-check:{ip}"), self.options.check_per_minute)
-            .await?;
+    ) -> Result<Parkable<SessionReply<CheckView>>, ApiError> {
+        // A resumed long-poll was counted when it arrived.
+        let resumed = Resumed::of(req);
+        if resumed.is_none() {
+            let ip = ClientIp::of(req);
+            self.throttle
+                .per_minute(&format!("qrcode-check:{ip}"), self.options.check_per_minute)
+                .await?;
+        }
         let id = QrCodeId::parse("id", &id.0)?;
         let since = match since.0.as_deref() {
             None | Some("") => None,
@@ -230,31 +238,36 @@ impl QrCodeController {
         if wait > MAX_WAIT_SECS {
             return Err(ApiError::validation("wait", "must be 0 to 30 seconds"));
         }
-        let mut request = CheckRequest {
+        let now = tokio::time::Instant::now();
+        let deadline = resumed.map_or_else(
+            || now + Duration::from_secs(u64::from(wait)),
+            |resumed| resumed.deadline,
+        );
+        // Shutting down: answer with the state as it is instead of waiting.
+        let draining = *self.options.draining.borrow();
+        let request = CheckRequest {
             id,
             token: PollToken::from_client(&token.0),
             since,
-            wait: Duration::from_secs(u64::from(wait)),
+            wait: if draining {
+                Duration::ZERO
+            } else {
+                deadline.saturating_duration_since(now)
+            },
         };
-        let mut draining = self.options.draining.clone();
-        let already_draining = *draining.borrow();
-        let result = if already_draining || request.wait.is_zero() {
-            request.wait = Duration::ZERO;
-            self.codes.check(request).await?
-        } else {
-            let waited = tokio::select! {
-                result = self.codes.check(request.clone()) => Some(result),
-                () = async {
-                    let _ = draining.wait_for(|draining| *draining).await;
-                } => None,
-            };
-            match waited {
-                Some(result) => result?,
-                None => {
-                    // Shutting down: stop waiting and report the state as it is now.
-                    request.wait = Duration::ZERO;
-                    self.codes.check(request).await?
-                }
+        let result = match self.codes.check_once(request).await? {
+            CheckOutcome::Ready(result) => result,
+            CheckOutcome::Unchanged(wake) => {
+                // Wait outside the pipeline; a drain wakes every waiter to answer.
+                let mut draining = self.options.draining.clone();
+                return Ok(Parkable::Parked(Parked::new(deadline, async move {
+                    tokio::select! {
+                        () = wake => {}
+                        () = async {
+                            let _ = draining.wait_for(|draining| *draining).await;
+                        } => {}
+                    }
+                })));
             }
         };
         let cookie: Option<HeaderValue> = result
@@ -276,10 +289,10 @@ impl QrCodeController {
             poem::http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         );
-        Ok(SessionReply::new(match cookie {
+        Ok(Parkable::Ready(SessionReply::new(match cookie {
             Some(cookie) => reply.with_header(SET_COOKIE, cookie),
             None => reply,
-        }))
+        })))
     }
 
     /// The phone's user scans a code; answers which computer is asking.

@@ -10,13 +10,13 @@
 //! daily-rotated file without blocking the request).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use poem::http::header::{REFERER, USER_AGENT};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 use crate::pipeline::middleware::{ClientIp, RequestFacts, RequestId};
+use crate::pipeline::park::{Parked, Resumed};
 
 /// Where access-log lines go.
 pub trait AccessLogSink: Send + Sync {
@@ -184,11 +184,12 @@ impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Response> {
-        let started = Instant::now();
+        // A resumed long-poll is logged once, from when it first arrived.
+        let started = Resumed::started(&req);
         let mut record = AccessRecord {
             remote: ClientIp::of(&req).to_string(),
             user: None,
-            time: Utc::now(),
+            time: Utc::now() - chrono::TimeDelta::from_std(started.elapsed()).unwrap_or_default(),
             method: req.method().to_string(),
             target: redacted_target(req.uri().path(), req.uri().query()),
             version: format!("{:?}", req.version()),
@@ -204,6 +205,10 @@ impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
             Ok(response) => response.into_response(),
             Err(err) => err.into_response(),
         };
+        if Parked::is_parked(&response) {
+            // Not answered yet: the resumed run writes the line.
+            return Ok(response);
+        }
         // Responses are small and already in memory; counting their bytes costs no copy.
         let body = response.take_body();
         let bytes = body.into_bytes().await.unwrap_or_default();

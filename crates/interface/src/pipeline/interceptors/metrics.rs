@@ -6,11 +6,10 @@
 //! routes carry ids in query strings (dropped here), and a request that matched no
 //! route is labelled `unmatched`.
 
-use std::time::Instant;
-
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 use crate::pipeline::middleware::RequestFacts;
+use crate::pipeline::park::{Parked, Resumed};
 
 /// Records `qblog_http_requests_total` and `qblog_http_request_duration_seconds`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -42,7 +41,7 @@ impl<E: Endpoint> Endpoint for TimingEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Response> {
-        let started = Instant::now();
+        let started = Resumed::started(&req);
         let method = req.method().to_string();
         let path = req.uri().path().to_owned();
         let facts = RequestFacts::of(&req);
@@ -50,6 +49,10 @@ impl<E: Endpoint> Endpoint for TimingEndpoint<E> {
             Ok(response) => response.into_response(),
             Err(err) => err.into_response(),
         };
+        if Parked::is_parked(&response) {
+            // Counted once, when the resumed run answers.
+            return Ok(response);
+        }
         let route = if facts.is_some_and(|facts| facts.is_unmatched()) {
             "unmatched".to_owned()
         } else {

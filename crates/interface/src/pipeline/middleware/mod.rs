@@ -16,5 +16,5 @@ mod security_headers;
 
 pub use body_limit::BodyLimit;
 pub use client_ip::{ClientIp, ClientIpMiddleware};
-pub use request_id::{RequestFacts, RequestId, RequestIdMiddleware};
+pub use request_id::{REQUEST_ID_HEADER, RequestFacts, RequestId, RequestIdMiddleware};
 pub use security_headers::SecurityHeaders;

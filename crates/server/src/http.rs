@@ -1,0 +1,189 @@
+//! The HTTP/1.1 server: accepts connections, drives them with hyper and hands every
+//! request to the poem application.
+//!
+//! poem's own `Server` would serve the same application, but it costs ≈ 28 KiB per
+//! waiting request before any of qblog's code runs (`bench/longpoll-floor.sh`); a
+//! plain hyper HTTP/1 connection costs ≈ 11 KiB. Together with parked long-polls
+//! (`qblog_interface::pipeline::park`) that is what lets one process hold 10,000
+//! waiting browsers in under 200 MB (docs/perf.md). HTTP/2 is not offered: qblog runs
+//! behind nginx, which talks HTTP/1.1 to its upstreams.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use poem::http::uri::Scheme;
+use poem::web::{LocalAddr, RemoteAddr};
+use poem::{Addr, Request};
+use qblog_interface::App;
+use tokio::net::TcpListener;
+
+/// The response body type poem hands to hyper.
+type ResponseBody = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
+
+/// How long a client may take to send a request's head; slower ones are cut off.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting,
+/// closes idle connections and gives requests in flight up to `drain` to finish.
+///
+/// # Errors
+/// When the listener's address cannot be read.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send,
+    drain: Duration,
+) -> std::io::Result<()> {
+    let app = Arc::new(app);
+    let local = listener.local_addr()?;
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => {
+                    // Out of file descriptors and the like: pause instead of spinning.
+                    tracing::warn!(error = %err, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+        let app = Arc::clone(&app);
+        let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+            // Converted here, not in the future: a waiting request's future then
+            // holds only what the application's own future holds.
+            let req = Request::from((
+                req,
+                LocalAddr(Addr::SocketAddr(local)),
+                RemoteAddr(Addr::SocketAddr(peer)),
+                Scheme::HTTP,
+            ));
+            let answer = app.handle(req);
+            async move { Ok::<_, Infallible>(hyper::Response::<ResponseBody>::from(answer.await)) }
+        });
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still running after server.shutdown_timeout_secs were cut off");
+    }
+    Ok(())
+}
+
+/// The address a listener bound to `address` is reached at; port 0 picks a free one.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn bind(address: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(address).await?;
+    let bound = listener.local_addr()?;
+    Ok((listener, bound))
+}
+
+#[cfg(test)]
+mod tests {
+    use poem::{EndpointExt, handler};
+    use qblog_interface::pipeline::park::Unpark;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    #[handler]
+    async fn slow(req: &Request) -> String {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let peer = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+        format!(
+            "finished for {}",
+            peer.map_or("nobody".into(), |ip| ip.to_string())
+        )
+    }
+
+    async fn raw_get(address: SocketAddr) -> std::io::Result<String> {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await?;
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).await?;
+        Ok(reply)
+    }
+
+    /// A server on a free port whose only route takes 700 ms; stops when told.
+    async fn start(
+        drain: Duration,
+    ) -> (
+        SocketAddr,
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
+        let (listener, address) = bind("127.0.0.1:0").await.expect("bound");
+        let app = slow.map_to_response().boxed().with(Unpark::for_paths(&[]));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            listener,
+            app,
+            async {
+                let _ = stopped.await;
+            },
+            drain,
+        ));
+        (address, stop, server)
+    }
+
+    #[tokio::test]
+    async fn a_request_in_flight_at_shutdown_is_finished_and_new_ones_are_refused() {
+        let (address, stop, server) = start(Duration::from_secs(5)).await;
+        let in_flight = tokio::spawn(raw_get(address));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.send(()).expect("server still running");
+
+        let reply = in_flight
+            .await
+            .expect("joined")
+            .expect("the slow request got a reply");
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        assert!(reply.ends_with("finished for 127.0.0.1"), "{reply}");
+        server
+            .await
+            .expect("joined")
+            .expect("the server exited cleanly");
+        assert!(tokio::net::TcpStream::connect(address).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_request_still_running_after_the_drain_time_is_cut_off() {
+        let (address, stop, server) = start(Duration::from_millis(100)).await;
+        let in_flight = tokio::spawn(raw_get(address));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop.send(()).expect("server still running");
+        let ended = tokio::time::timeout(Duration::from_millis(500), server).await;
+        assert!(ended.is_ok(), "the server waited past its drain time");
+        in_flight.abort();
+    }
+}
