@@ -27,11 +27,23 @@ use tokio::net::TcpListener;
 /// The response body type poem hands to hyper.
 type ResponseBody = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
 
-/// How long a client may take to send a request's head; slower ones are cut off.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a connection may go without sending a complete request head — the idle
+/// time of a keep-alive connection included — before it is closed. Proxies in front
+/// must drop idle upstream connections sooner (deploy/nginx/qblog.conf: 20 s).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The server's time limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// How long requests in flight at shutdown may take to finish.
+    pub drain: Duration,
+    /// How long a connection may take to send a request head ([`HEADER_READ_TIMEOUT`]).
+    pub header_read: Duration,
+}
 
 /// Serves `app` on `listener` until `shutdown` resolves; then stops accepting,
-/// closes idle connections and gives requests in flight up to `drain` to finish.
+/// closes idle connections and gives requests in flight up to `limits.drain` to
+/// finish.
 ///
 /// # Errors
 /// When the listener's address cannot be read.
@@ -39,7 +51,7 @@ pub async fn serve(
     listener: TcpListener,
     app: App,
     shutdown: impl Future<Output = ()> + Send,
-    drain: Duration,
+    limits: Limits,
 ) -> std::io::Result<()> {
     let app = Arc::new(app);
     let local = listener.local_addr()?;
@@ -47,7 +59,7 @@ pub async fn serve(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(limits.header_read);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -86,7 +98,7 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(drain, graceful.shutdown())
+    if tokio::time::timeout(limits.drain, graceful.shutdown())
         .await
         .is_err()
     {
@@ -124,6 +136,13 @@ mod tests {
         )
     }
 
+    fn limits(drain: Duration) -> Limits {
+        Limits {
+            drain,
+            header_read: HEADER_READ_TIMEOUT,
+        }
+    }
+
     async fn raw_get(address: SocketAddr) -> std::io::Result<String> {
         let mut stream = tokio::net::TcpStream::connect(address).await?;
         stream
@@ -136,7 +155,7 @@ mod tests {
 
     /// A server on a free port whose only route takes 700 ms; stops when told.
     async fn start(
-        drain: Duration,
+        limits: Limits,
     ) -> (
         SocketAddr,
         oneshot::Sender<()>,
@@ -151,14 +170,14 @@ mod tests {
             async {
                 let _ = stopped.await;
             },
-            drain,
+            limits,
         ));
         (address, stop, server)
     }
 
     #[tokio::test]
     async fn a_request_in_flight_at_shutdown_is_finished_and_new_ones_are_refused() {
-        let (address, stop, server) = start(Duration::from_secs(5)).await;
+        let (address, stop, server) = start(limits(Duration::from_secs(5))).await;
         let in_flight = tokio::spawn(raw_get(address));
         tokio::time::sleep(Duration::from_millis(200)).await;
         stop.send(()).expect("server still running");
@@ -178,12 +197,43 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_still_running_after_the_drain_time_is_cut_off() {
-        let (address, stop, server) = start(Duration::from_millis(100)).await;
+        let (address, stop, server) = start(limits(Duration::from_millis(100))).await;
         let in_flight = tokio::spawn(raw_get(address));
         tokio::time::sleep(Duration::from_millis(100)).await;
         stop.send(()).expect("server still running");
         let ended = tokio::time::timeout(Duration::from_millis(500), server).await;
         assert!(ended.is_ok(), "the server waited past its drain time");
         in_flight.abort();
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_sends_no_complete_request_head_in_time_is_closed() {
+        let (address, _stop, _server) = start(Limits {
+            drain: Duration::from_secs(1),
+            header_read: Duration::from_millis(300),
+        })
+        .await;
+        // Half a request head, then nothing: a slow client, or a slowloris.
+        let mut laggard = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("connected");
+        laggard
+            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n")
+            .await
+            .expect("sent");
+        let mut rest = Vec::new();
+        let closed =
+            tokio::time::timeout(Duration::from_secs(3), laggard.read_to_end(&mut rest)).await;
+        assert!(
+            closed.is_ok(),
+            "the half-sent request kept its connection open"
+        );
+        // An idle keep-alive connection goes the same way.
+        let mut idle = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("connected");
+        let closed =
+            tokio::time::timeout(Duration::from_secs(3), idle.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "the idle connection was kept open");
     }
 }

@@ -153,13 +153,11 @@ impl Application {
             shutdown.await;
             let _ = draining.send(true);
         };
-        let result = http::serve(
-            self.listener,
-            self.endpoint,
-            shutdown,
-            self.shutdown_timeout,
-        )
-        .await;
+        let limits = http::Limits {
+            drain: self.shutdown_timeout,
+            header_read: http::HEADER_READ_TIMEOUT,
+        };
+        let result = http::serve(self.listener, self.endpoint, shutdown, limits).await;
         if let Some(upkeep) = upkeep {
             upkeep.abort();
         }
