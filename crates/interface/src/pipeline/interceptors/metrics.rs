@@ -75,3 +75,57 @@ impl<E: Endpoint> Endpoint for TimingEndpoint<E> {
         Ok(response)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    use poem::endpoint::make;
+    use poem::{EndpointExt, IntoResponse};
+
+    use super::*;
+    use crate::pipeline::park::{Parkable, Parked};
+
+    /// Runs `req` through `Timing` around `answer`, on this thread, with a recorder
+    /// of its own; returns the request counts recorded.
+    fn counted(answer: fn() -> Parkable<&'static str>) -> Vec<u64> {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        let app = make(move |_| async move { answer().into_response() }).with(Timing);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        metrics::with_local_recorder(&recorder, || {
+            runtime.block_on(app.call(Request::builder().uri_str("/api/x").finish()))
+        })
+        .expect("answered");
+        snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .filter(|(key, ..)| key.key().name() == "qblog_http_requests_total")
+            .filter_map(|(.., value)| match value {
+                DebugValue::Counter(count) => Some(count),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_answer_is_counted() {
+        assert_eq!(counted(|| Parkable::Ready("done")), vec![1]);
+    }
+
+    #[test]
+    fn a_parked_request_is_not_counted_until_it_answers() {
+        let parked = || {
+            Parkable::Parked(Parked::new(
+                tokio::time::Instant::now() + Duration::from_secs(1),
+                std::future::ready(()),
+            ))
+        };
+        assert_eq!(counted(parked), Vec::<u64>::new());
+    }
+}
