@@ -395,6 +395,23 @@ async fn a_long_poll_counts_once_against_the_rate_limit_however_long_it_waits() 
 }
 
 #[tokio::test]
+async fn a_head_long_poll_waits_and_answers_like_a_get() {
+    let app = spawn_app().await;
+    let code = generate(&app).await;
+    let response = app
+        .client
+        .head(app.url(&format!(
+            "/api/qrcode/check?id={}&token={}&since=unscanned&wait=1",
+            code.id, code.token
+        )))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
 async fn a_long_poll_with_no_change_answers_the_same_state_when_its_wait_is_over() {
     let app = spawn_app().await;
     let code = generate(&app).await;

@@ -148,7 +148,8 @@ impl Application {
         let background = self.background;
         let access_log_guard = self.access_log_guard;
         let draining = self.draining;
-        let upkeep = telemetry::spawn_metrics_upkeep();
+        // Stops with this future, however it ends.
+        let _upkeep = telemetry::spawn_metrics_upkeep().map(AbortOnDrop);
         let shutdown = async move {
             shutdown.await;
             let _ = draining.send(true);
@@ -158,9 +159,6 @@ impl Application {
             header_read: http::HEADER_READ_TIMEOUT,
         };
         let result = http::serve(self.listener, self.endpoint, shutdown, limits).await;
-        if let Some(upkeep) = upkeep {
-            upkeep.abort();
-        }
         drop(background);
         // Flushes what is still queued for the access log.
         drop(access_log_guard);
@@ -275,5 +273,14 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => tracing::info!("SIGINT received, shutting down"),
         () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -361,9 +361,14 @@ impl QrLoginService for QrLoginServiceImpl {
                 let until = request
                     .wait
                     .min(result.remaining + Duration::from_millis(50));
+                let deadline = tokio::time::Instant::now() + until;
                 Ok(CheckOutcome::Unchanged(Wake::new(async move {
-                    // A notice, a timeout or a closed store all mean: look again.
-                    let _ = tokio::time::timeout(until, subscription.next()).await;
+                    // A notice or the deadline means: look again. A subscription that
+                    // closed cannot tell of changes any more; waking at once would
+                    // have the caller look again in a tight loop, so wait out the time.
+                    if let Ok(None) = tokio::time::timeout_at(deadline, subscription.next()).await {
+                        tokio::time::sleep_until(deadline).await;
+                    }
                 })))
             }
             _ => Ok(CheckOutcome::Ready(result)),

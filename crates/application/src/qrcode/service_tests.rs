@@ -447,3 +447,38 @@ async fn a_check_without_a_wait_answers_at_once_and_subscribes_to_nothing() {
         "{outcome:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_subscription_waits_out_the_time_instead_of_waking_at_once() {
+    let token = PollToken::generate();
+    let record = code(QrState::Unscanned, &token);
+    let mut parts = Parts::new().holding(record.clone());
+    /// A store that shut down: no more notices, ever.
+    struct Closed;
+    #[async_trait]
+    impl Subscription for Closed {
+        async fn next(&mut self) -> Option<qblog_domain::store::Notice> {
+            None
+        }
+    }
+    parts
+        .codes
+        .expect_watch()
+        .times(1)
+        .returning(|_| Ok(Box::new(Closed)));
+    let outcome = parts
+        .service()
+        .check_once(still_unscanned(&record, token, Duration::from_secs(5)))
+        .await
+        .expect("checked");
+    let CheckOutcome::Unchanged(wake) = outcome else {
+        panic!("an unchanged code must not be answered before its wait: {outcome:?}");
+    };
+    let started = tokio::time::Instant::now();
+    wake.await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "woke after {:?}, before the wait was over",
+        started.elapsed()
+    );
+}

@@ -12,18 +12,21 @@
 //! and handler: that is what lets one process hold ten thousand long-polls.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use futures_util::FutureExt;
 use poem::http::header::HeaderValue;
 use poem::http::uri::Scheme;
-use poem::http::{HeaderMap, Method, StatusCode, Uri};
+use poem::http::{HeaderMap, Method, StatusCode, Uri, Version};
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, IntoResponse, Middleware, Request, RequestParts, Response, Result};
 use poem_openapi::ApiResponse;
 use poem_openapi::registry::{MetaResponses, Registry};
 
+use crate::pipeline::filters::{ApiError, log};
 use crate::pipeline::middleware::REQUEST_ID_HEADER;
 
 type WakeFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -115,10 +118,11 @@ impl<R: ApiResponse> ApiResponse for Parkable<R> {
 }
 
 /// What is kept of a parked request to run it again: its head, not its body (only
-/// `GET` requests park).
+/// `GET` and `HEAD` requests park).
 struct Head {
     method: Method,
     uri: Uri,
+    version: Version,
     headers: HeaderMap,
     local: LocalAddr,
     remote: RemoteAddr,
@@ -140,6 +144,7 @@ impl Head {
         Some(Self {
             method: req.method().clone(),
             uri,
+            version: req.version(),
             headers,
             local: req.local_addr().clone(),
             remote: req.remote_addr().clone(),
@@ -151,6 +156,7 @@ impl Head {
         let (mut parts, ()) = poem::http::Request::new(()).into_parts();
         parts.method = self.method.clone();
         parts.uri = self.uri.clone();
+        parts.version = self.version;
         parts.headers = self.headers.clone();
         // The same id in both runs, whether the client sent one or not.
         if let Some(id) = request_id {
@@ -221,7 +227,9 @@ impl<E: Endpoint + 'static> UnparkEndpoint<E> {
     /// holds only the copied head, a few words and — while parked — the wake; not
     /// the request, and not the pipeline's futures.
     pub fn handle(&self, req: Request) -> impl Future<Output = Response> + Send + use<E> {
-        let may_park = req.method() == Method::GET && self.paths.contains(&req.uri().path());
+        // HEAD runs the GET handler in poem, so it may park as well.
+        let may_park = matches!(*req.method(), Method::GET | Method::HEAD)
+            && self.paths.contains(&req.uri().path());
         let head = if may_park { Head::copy(&req) } else { None };
         let started = Instant::now();
         let inner = Arc::clone(&self.inner);
@@ -232,17 +240,21 @@ impl<E: Endpoint + 'static> UnparkEndpoint<E> {
                 let Some(parked) = response.extensions_mut().remove::<Parked>() else {
                     return response;
                 };
+                let request_id = response.headers().get(REQUEST_ID_HEADER).cloned();
                 let (Some(head), Some(wake)) = (&head, parked.take_wake()) else {
                     // Parked on a route not declared here: a wiring mistake.
-                    return poem::Error::from_string(
-                        "a request parked where it cannot be resumed",
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                    )
-                    .into_response();
+                    let error =
+                        ApiError::internal("a request parked on a route Unpark does not resume");
+                    log(&error);
+                    let id = request_id.as_ref().and_then(|id| id.to_str().ok());
+                    return error.to_response(id.unwrap_or_default());
                 };
-                let request_id = response.headers().get(REQUEST_ID_HEADER).cloned();
                 drop(response);
-                wake.await;
+                if AssertUnwindSafe(wake).catch_unwind().await.is_err() {
+                    // The resumed run reports the state as it is; the panic is logged.
+                    let error = ApiError::internal("a parked request's wake panicked");
+                    log(&error);
+                }
                 let resumed = Resumed {
                     deadline: parked.deadline,
                     started,
@@ -295,15 +307,20 @@ mod tests {
         (endpoint, runs)
     }
 
+    /// What `endpoint`, behind `Unpark` for `/wait`, answers to `GET uri`.
+    async fn body_of(endpoint: impl Endpoint<Output = Response> + 'static, uri: &str) -> String {
+        let app = endpoint.with(Unpark::for_paths(&["/wait"]));
+        let response = app
+            .call(Request::builder().uri_str(uri).finish())
+            .await
+            .expect("answered");
+        response.into_body().into_string().await.expect("text")
+    }
+
     #[tokio::test]
     async fn a_parked_request_runs_again_marked_resumed_until_it_answers() {
         let (endpoint, runs) = parking_endpoint(2);
-        let app = endpoint.with(Unpark::for_paths(&["/wait"]));
-        let response = app
-            .call(Request::builder().uri_str("/wait?since=x").finish())
-            .await
-            .expect("answered");
-        let body = response.into_body().into_string().await.expect("text");
+        let body = body_of(endpoint, "/wait?since=x").await;
         assert_eq!(body, "run 3, resumed true");
         assert_eq!(runs.load(Ordering::SeqCst), 3);
     }
@@ -311,13 +328,7 @@ mod tests {
     #[tokio::test]
     async fn a_request_that_answers_at_once_runs_once() {
         let (endpoint, runs) = parking_endpoint(0);
-        let app = endpoint.with(Unpark::for_paths(&["/wait"]));
-        let response = app
-            .call(Request::builder().uri_str("/wait").finish())
-            .await
-            .expect("answered");
-        let body = response.into_body().into_string().await.expect("text");
-        assert_eq!(body, "run 1, resumed false");
+        assert_eq!(body_of(endpoint, "/wait").await, "run 1, resumed false");
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 
@@ -325,37 +336,84 @@ mod tests {
     async fn parking_on_an_undeclared_route_is_a_server_error_not_an_empty_answer() {
         let (endpoint, _) = parking_endpoint(1);
         let app = endpoint.with(Unpark::for_paths(&["/elsewhere"]));
-        let outcome = app.call(Request::builder().uri_str("/wait").finish()).await;
-        let status = outcome.map_or_else(|err| err.status(), |response| response.status());
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        let response = app
+            .call(Request::builder().uri_str("/wait").finish())
+            .await
+            .expect("answered");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = response.into_body().into_string().await.expect("text");
+        assert!(body.contains("\"code\":\"internal\""), "{body}");
     }
 
-    #[tokio::test]
-    async fn the_resumed_run_sees_the_same_headers_and_request_id() {
+    /// Parks its first run (answering with request id `abc`) and answers the resumed
+    /// one; records `what` of every run's request.
+    fn recording<T: Send + 'static>(
+        what: fn(&Request) -> T,
+    ) -> (impl Endpoint<Output = Response>, Arc<Mutex<Vec<T>>>) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
         let endpoint = make(move |req: Request| {
             let log = Arc::clone(&log);
             async move {
-                let resumed = Resumed::of(&req).is_some();
-                log.lock().expect("lock").push((
-                    req.header("x-client").map(str::to_owned),
-                    req.header(REQUEST_ID_HEADER).map(str::to_owned),
-                ));
-                if resumed {
-                    Parkable::Ready("done").into_response()
-                } else {
-                    let mut response = Parkable::<&str>::Parked(Parked::new(
-                        tokio::time::Instant::now(),
-                        std::future::ready(()),
-                    ))
-                    .into_response();
-                    response
-                        .headers_mut()
-                        .insert(REQUEST_ID_HEADER, HeaderValue::from_static("abc"));
-                    response
+                log.lock().expect("lock").push(what(&req));
+                if Resumed::of(&req).is_some() {
+                    return Parkable::Ready("done").into_response();
                 }
+                let mut response = Parkable::<&str>::Parked(Parked::new(
+                    tokio::time::Instant::now(),
+                    std::future::ready(()),
+                ))
+                .into_response();
+                response
+                    .headers_mut()
+                    .insert(REQUEST_ID_HEADER, HeaderValue::from_static("abc"));
+                response
             }
+        });
+        (endpoint, seen)
+    }
+
+    #[tokio::test]
+    async fn head_requests_park_too_and_keep_their_method_and_version() {
+        let (endpoint, seen) = recording(|req| (req.method().clone(), req.version()));
+        let app = endpoint.with(Unpark::for_paths(&["/wait"]));
+        let response = app
+            .call(
+                Request::builder()
+                    .method(Method::HEAD)
+                    .version(Version::HTTP_10)
+                    .uri_str("/wait")
+                    .finish(),
+            )
+            .await
+            .expect("answered");
+        assert_eq!(response.status(), StatusCode::OK);
+        let seen = seen.lock().expect("lock").clone();
+        assert_eq!(seen, vec![(Method::HEAD, Version::HTTP_10); 2]);
+    }
+
+    #[tokio::test]
+    async fn a_wake_that_panics_still_gets_the_request_its_answer() {
+        let endpoint = make(|req: Request| async move {
+            let reply: Parkable<&str> = if Resumed::of(&req).is_some() {
+                Parkable::Ready("answered")
+            } else {
+                Parkable::Parked(Parked::new(tokio::time::Instant::now(), async {
+                    panic!("a broken subscription");
+                }))
+            };
+            reply.into_response()
+        });
+        assert_eq!(body_of(endpoint, "/wait").await, "answered");
+    }
+
+    #[tokio::test]
+    async fn the_resumed_run_sees_the_same_headers_and_request_id() {
+        let (endpoint, seen) = recording(|req| {
+            (
+                req.header("x-client").map(str::to_owned),
+                req.header(REQUEST_ID_HEADER).map(str::to_owned),
+            )
         });
         let app = endpoint.with(Unpark::for_paths(&["/wait"]));
         app.call(

@@ -264,7 +264,10 @@ impl QrCodeController {
                     tokio::select! {
                         () = wake => {}
                         () = async {
-                            let _ = draining.wait_for(|draining| *draining).await;
+                            if draining.wait_for(|draining| *draining).await.is_err() {
+                                // No server to drain it: only the wake ends the wait.
+                                std::future::pending::<()>().await;
+                            }
                         } => {}
                     }
                 })));

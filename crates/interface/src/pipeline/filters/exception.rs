@@ -92,7 +92,7 @@ pub fn classify(err: poem::Error) -> ApiError {
 }
 
 /// Logs the failure once (the request span adds the id) and counts service faults.
-fn log(error: &ApiError) {
+pub(crate) fn log(error: &ApiError) {
     let status = error.status().as_u16();
     if status >= 500 {
         metrics::counter!("qblog_errors_total", "code" => error.code()).increment(1);

@@ -9,4 +9,5 @@ mod api_error;
 mod exception;
 
 pub use api_error::{ApiError, ErrorBody, ErrorCode};
+pub(crate) use exception::log;
 pub use exception::{ExceptionFilter, classify};
