@@ -68,6 +68,14 @@ impl Parts {
         }
     }
 
+    /// The store returns `record` on every read; each test sets what replaces do.
+    fn reading(mut self, record: QrCode) -> Self {
+        self.codes
+            .expect_get()
+            .returning(move |_| Ok(Some(record.clone())));
+        self
+    }
+
     /// The store holds `record` and applies replaces to it, like the real stores.
     fn holding(mut self, record: QrCode) -> Self {
         let stored = Arc::new(Mutex::new(Some(record)));
@@ -263,12 +271,7 @@ async fn a_scan_that_loses_the_race_to_another_user_is_a_conflict() {
 async fn repeating_a_scan_as_the_same_user_writes_nothing() {
     let token = PollToken::generate();
     let record = code(QrState::Scanned(scanner(1)), &token);
-    let mut parts = Parts::new();
-    let stored = record.clone();
-    parts
-        .codes
-        .expect_get()
-        .returning(move |_| Ok(Some(stored.clone())));
+    let mut parts = Parts::new().reading(record.clone());
     parts.codes.expect_replace().never();
     let code = parts
         .service()
@@ -313,12 +316,7 @@ async fn a_long_poll_returns_the_unchanged_state_after_the_wait() {
 async fn a_login_made_by_a_check_that_loses_the_claim_is_taken_back() {
     let token = PollToken::generate();
     let record = code(QrState::Confirmed(scanner(1)), &token);
-    let mut parts = Parts::new();
-    let stored = record.clone();
-    parts
-        .codes
-        .expect_get()
-        .returning(move |_| Ok(Some(stored.clone())));
+    let mut parts = Parts::new().reading(record.clone());
     let claimed = code(QrState::Claimed(scanner(1)), &token);
     parts
         .codes
@@ -348,12 +346,7 @@ async fn a_login_made_by_a_check_that_loses_the_claim_is_taken_back() {
 async fn a_failure_while_making_the_login_leaves_the_code_confirmed() {
     let token = PollToken::generate();
     let record = code(QrState::Confirmed(scanner(1)), &token);
-    let mut parts = Parts::new();
-    let stored = record.clone();
-    parts
-        .codes
-        .expect_get()
-        .returning(move |_| Ok(Some(stored.clone())));
+    let mut parts = Parts::new().reading(record.clone());
     parts.codes.expect_replace().never();
     parts
         .users
