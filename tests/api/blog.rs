@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend_test;
-use crate::helpers::{Session, TestApp, TestUser, spawn_app};
+use crate::helpers::{Session, TestApp, TestUser, spawn_app, spawn_app_with_the_store_down};
 
 async fn create(app: &TestApp, session: &Session, title: &str, content: &str) -> i64 {
     let response = app
@@ -255,6 +255,72 @@ async fn titles_and_contents_are_validated_naming_the_field() {
             "{message}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_title_is_measured_as_typed_and_found_as_typed() {
+    let app = spawn_app().await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    create(&app, &alice, &"&".repeat(200), "200 ampersands").await;
+    let id = create(&app, &alice, "Tom & Jerry", "<p>Crème brûlée</p>").await;
+    let (total, items) = list(&app, "?keyword=Tom%20%26%20Jerry").await;
+    assert_eq!(total, 1);
+    assert_eq!(items[0]["id"], id);
+    assert_eq!(items[0]["title"], "Tom &amp; Jerry", "served escaped");
+    let (total, _) = list(&app, "?keyword=CR%C3%88ME").await;
+    assert_eq!(total, 1, "non-ASCII case is folded");
+    let response = post(
+        &app,
+        "/api/blog/new",
+        Some(&alice.token),
+        Some(json!({"title": "&".repeat(201), "content": "c"})),
+    )
+    .await;
+    let (status, _) = code_of(response).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn hostile_markup_and_invisible_characters_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let cases = [
+        (
+            json!({"title": "t", "content": "<div>".repeat(20_000)}),
+            "content",
+            "nest",
+        ),
+        (
+            json!({"title": "t", "content": "a\u{0}b"}),
+            "content",
+            "NUL",
+        ),
+        (
+            json!({"title": "bill\u{202e}txt.exe", "content": "c"}),
+            "title",
+            "U+202E",
+        ),
+    ];
+    for (body, field, problem) in cases {
+        let response = post(&app, "/api/blog/new", Some(&alice.token), Some(body)).await;
+        assert_eq!(response.status(), 400, "{field}");
+        let message: Value = response.json().await.expect("json");
+        let text = message["message"].as_str().unwrap_or_default();
+        assert!(text.contains(field) && text.contains(problem), "{text}");
+    }
+    let response = app.get("/api/blog/list?keyword=a%00b").await;
+    assert_eq!(response.status(), 400, "NUL in a keyword");
+}
+
+#[tokio::test]
+async fn a_stale_cookie_during_a_store_outage_still_reads_the_public_list() {
+    let app = spawn_app_with_the_store_down().await;
+    let sid = "a".repeat(64);
+    let response = app.get_with_cookie("/api/blog/list", &sid).await;
+    assert_eq!(response.status(), 200, "served as anonymous");
+    let response = app.get_with_cookie("/api/blog/list?isadmin=1", &sid).await;
+    let (status, code) = code_of(response).await;
+    assert_eq!((status.as_u16(), code.as_str()), (503, "unavailable"));
 }
 
 #[tokio::test]

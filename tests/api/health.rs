@@ -1,10 +1,9 @@
 //! `/health/live`, `/health/ready`, the landing page, docs and the OpenAPI document.
 
-use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::backend_test;
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with_the_store_down};
 
 backend_test!(readiness_reports_every_dependency_up, |app| async move {
     let response = app.get("/health/ready").await;
@@ -27,12 +26,7 @@ async fn liveness_answers_200() {
 
 #[tokio::test]
 async fn readiness_is_503_naming_the_store_when_redis_is_down() {
-    let app = spawn_app_with(|settings| {
-        // Nothing listens on port 1: the store is down from the start.
-        settings.redis.url = SecretString::from("redis://127.0.0.1:1".to_owned());
-        settings.redis.timeout_secs = 1;
-    })
-    .await;
+    let app = spawn_app_with_the_store_down().await;
 
     let response = app.get("/health/ready").await;
     assert_eq!(response.status(), 503);

@@ -209,6 +209,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_with(settings, database).await
 }
 
+/// An app on SQLite whose session store (Redis) is down from the start: nothing
+/// listens on port 1.
+pub async fn spawn_app_with_the_store_down() -> TestApp {
+    spawn_app_with(|settings| {
+        settings.redis.url = SecretString::from("redis://127.0.0.1:1".to_owned());
+        settings.redis.timeout_secs = 1;
+    })
+    .await
+}
+
 /// Settings and a fresh database for `backend`, or `None` (after saying so) when that
 /// backend is not configured outside CI. Under `CI=true` a missing backend fails.
 pub async fn backend(backend: Backend) -> Option<(Settings, TestDatabase)> {

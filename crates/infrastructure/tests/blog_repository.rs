@@ -1,11 +1,13 @@
 //! `SeaOrmBlogRepository` on SQLite, PostgreSQL and MariaDB (`QBLOG_TEST_*_URL`).
 //!
 //! Keywords are literal substrings on all three: `%`, `_` and `\` match themselves,
-//! and SQL in a keyword is only ever data.
+//! case is folded the same way everywhere (Unicode, by qblog), entities and tags do
+//! not get in the way, and SQL in a keyword is only ever data.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
+use qblog_domain::blog::text::escape_html;
 use qblog_domain::blog::{
     BlogChanges, BlogContent, BlogQuery, BlogRepository, BlogTitle, Keyword, NewBlog, Page,
 };
@@ -21,14 +23,18 @@ struct Fixture {
     _database: TestDatabase,
 }
 
-async fn fixture(database: TestDatabase) -> Fixture {
-    let connection = database::connect(&DatabaseOptions {
+async fn connect(database: &TestDatabase) -> sea_orm::DatabaseConnection {
+    database::connect(&DatabaseOptions {
         url: database.url.clone(),
         max_connections: 3,
         connect_timeout: std::time::Duration::from_secs(5),
     })
     .await
-    .expect("connected");
+    .expect("connected")
+}
+
+async fn fixture(database: TestDatabase) -> Fixture {
+    let connection = connect(&database).await;
     database::run_migrations(&connection, MigrationStep::Up)
         .await
         .expect("migrated");
@@ -91,12 +97,18 @@ async fn user(fixture: &Fixture, name: &str) -> User {
         .expect("user created")
 }
 
+/// Stands in for the sanitiser on content that is already clean HTML.
+fn clean(html: &str) -> String {
+    html.to_owned()
+}
+
+/// Writes a blog; `title` is plain text, `content` already sanitised HTML.
 async fn write(fixture: &Fixture, author: &User, title: &str, content: &str, minute: u32) {
     fixture
         .blogs
         .create(NewBlog {
-            title: BlogTitle::parse(title).expect("valid"),
-            content: BlogContent::parse(content).expect("valid"),
+            title: BlogTitle::parse(title, escape_html).expect("valid"),
+            content: BlogContent::parse(content, clean).expect("valid"),
             author_id: author.id,
             author: author.username.clone(),
             created_at: at(minute),
@@ -161,6 +173,45 @@ async fn keywords_are_literal_substrings_ignoring_case(fixture: &Fixture) {
         vec!["snake_case names"]
     );
     assert!(titles_matching(fixture, "1_0").await.is_empty());
+}
+
+every_database!(non_ascii_case_and_escaped_text_match_as_typed);
+async fn non_ascii_case_and_escaped_text_match_as_typed(fixture: &Fixture) {
+    let alice = user(fixture, "alice").await;
+    write(fixture, &alice, "Éclair ÄÖÜ Straße", "x", 1).await;
+    write(fixture, &alice, "Tom & Jerry", "x", 2).await;
+    write(
+        fixture,
+        &alice,
+        "Dessert",
+        "<p>Crème <b>brûlée</b> &amp;&nbsp;more</p>",
+        3,
+    )
+    .await;
+    for keyword in ["Éclair", "éclair", "ÉCLAIR", "ÄÖÜ", "äöü", "straße"] {
+        assert_eq!(
+            titles_matching(fixture, keyword).await,
+            vec!["Éclair ÄÖÜ Straße"],
+            "{keyword}"
+        );
+    }
+    assert_eq!(
+        titles_matching(fixture, "Tom & Jerry").await,
+        vec!["Tom &amp; Jerry"]
+    );
+    for keyword in ["CRÈME brûlée", "& more", "brûlée &"] {
+        assert_eq!(
+            titles_matching(fixture, keyword).await,
+            vec!["Dessert"],
+            "{keyword}"
+        );
+    }
+    for keyword in ["eclair", "amp;", "<b>", "nbsp"] {
+        assert!(
+            titles_matching(fixture, keyword).await.is_empty(),
+            "{keyword} matched"
+        );
+    }
 }
 
 every_database!(sql_in_a_keyword_is_only_data);
@@ -247,8 +298,8 @@ async fn soft_deleted_blogs_vanish_until_restored(fixture: &Fixture) {
         0
     );
     let changes = BlogChanges {
-        title: BlogTitle::parse("edited").expect("valid"),
-        content: BlogContent::parse("y").expect("valid"),
+        title: BlogTitle::parse("edited", escape_html).expect("valid"),
+        content: BlogContent::parse("y", clean).expect("valid"),
         updated_at: at(4),
     };
     assert_eq!(
@@ -314,4 +365,110 @@ async fn usernames_are_unique_whatever_their_case(fixture: &Fixture) {
         found.map(|(u, _)| u.username.as_str().to_owned()),
         Some("Zed".to_owned())
     );
+}
+
+/// Blogs written before `search_text` existed are found once the migration ran.
+async fn blogs_from_before_the_search_column_are_found(database: TestDatabase) {
+    use qblog_migrations::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Query};
+
+    let connection = connect(&database).await;
+    Migrator::up(&connection, Some(2))
+        .await
+        .expect("the first two migrations");
+    let insert = |table: &str, columns: &[&str], values: Vec<sea_orm::Value>| {
+        Query::insert()
+            .into_table(Alias::new(table))
+            .columns(columns.iter().map(|c| Alias::new(*c)))
+            .values_panic(values.into_iter().map(Into::into))
+            .to_owned()
+    };
+    connection
+        .execute(&insert(
+            "users",
+            &[
+                "id",
+                "username",
+                "username_key",
+                "password_hash",
+                "realname",
+                "created_at",
+                "updated_at",
+            ],
+            vec![
+                1i64.into(),
+                "alice".into(),
+                "alice".into(),
+                "$argon2id$x".into(),
+                "Alice".into(),
+                0i64.into(),
+                0i64.into(),
+            ],
+        ))
+        .await
+        .expect("an old user");
+    connection
+        .execute(&insert(
+            "blogs",
+            &[
+                "title",
+                "content",
+                "author_id",
+                "author",
+                "state",
+                "created_at",
+                "updated_at",
+            ],
+            vec![
+                "Tom &amp; Jerry".into(),
+                "<p>Grüße</p>".into(),
+                1i64.into(),
+                "alice".into(),
+                1i16.into(),
+                0i64.into(),
+                0i64.into(),
+            ],
+        ))
+        .await
+        .expect("an old blog");
+    database::run_migrations(&connection, MigrationStep::Up)
+        .await
+        .expect("migrated");
+    let fixture = Fixture {
+        blogs: SeaOrmBlogRepository::new(Arc::new(SeaOrmPool::new(connection.clone()))),
+        users: SeaOrmUserRepository::new(Arc::new(SeaOrmPool::new(connection))),
+        _database: database,
+    };
+    for keyword in ["tom & jerry", "GRÜSSE", "grüße"] {
+        let found = titles_matching(&fixture, keyword).await;
+        if keyword == "GRÜSSE" {
+            assert!(found.is_empty(), "ß does not fold to ss");
+        } else {
+            assert_eq!(found, vec!["Tom &amp; Jerry"], "{keyword}");
+        }
+    }
+}
+
+mod blogs_from_before_the_search_column {
+    #[tokio::test]
+    async fn sqlite() {
+        super::blogs_from_before_the_search_column_are_found(super::TestDatabase::sqlite()).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        if let Some(url) = super::matrix_url(super::POSTGRES_URL_VAR) {
+            let database = super::TestDatabase::on_server(&url).await.expect("server");
+            super::blogs_from_before_the_search_column_are_found(database).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn mariadb() {
+        if let Some(url) = super::matrix_url(super::MYSQL_URL_VAR) {
+            let database = super::TestDatabase::on_server(&url).await.expect("server");
+            super::blogs_from_before_the_search_column_are_found(database).await;
+        }
+    }
 }

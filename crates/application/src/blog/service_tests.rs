@@ -3,6 +3,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use qblog_domain::auth::{Credential, SessionId};
 use qblog_domain::blog::MockBlogRepository;
+use qblog_domain::blog::text::escape_html;
 use qblog_domain::clock::MockClock;
 use qblog_domain::user::{MockUserRepository, PasswordHash, Realname, User, UserId};
 
@@ -24,8 +25,8 @@ fn principal(id: i64, name: &str) -> Principal {
 fn blog(id: i64, author_id: i64) -> Blog {
     Blog {
         id: BlogId(id),
-        title: BlogTitle::parse("Title").expect("valid"),
-        content: BlogContent::parse("<p>Body</p>").expect("valid"),
+        title: BlogTitle::parse("Title", escape_html).expect("valid"),
+        content: BlogContent::parse("<p>Body</p>", str::to_owned).expect("valid"),
         author_id: UserId(author_id),
         author: Username::parse("alice").expect("valid"),
         created_at: now(),
@@ -35,8 +36,8 @@ fn blog(id: i64, author_id: i64) -> Blog {
 
 fn draft() -> BlogDraft {
     BlogDraft {
-        title: BlogTitle::parse("New title").expect("valid"),
-        content: BlogContent::parse("new body").expect("valid"),
+        title: BlogTitle::parse("New title", escape_html).expect("valid"),
+        content: BlogContent::parse("new body", str::to_owned).expect("valid"),
     }
 }
 

@@ -4,10 +4,12 @@
 mod error;
 mod model;
 mod ports;
+pub mod text;
 
 pub use error::BlogError;
 pub use model::{
-    Blog, BlogChanges, BlogContent, BlogId, BlogPage, BlogQuery, BlogTitle, Keyword, NewBlog, Page,
+    Blog, BlogChanges, BlogContent, BlogId, BlogPage, BlogQuery, BlogTitle, Keyword, MAX_NESTING,
+    NewBlog, Page,
 };
 pub use ports::BlogRepository;
 

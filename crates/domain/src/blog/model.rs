@@ -4,8 +4,9 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use super::text;
 use crate::user::{UserId, Username};
-use crate::validation::{FieldError, char_count_between};
+use crate::validation::{FieldError, char_count_between, no_invisible_controls, no_nul};
 
 /// A blog's database id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,20 +31,36 @@ impl fmt::Display for BlogId {
     }
 }
 
-/// A title: 1 to 200 characters after trimming, no markup (the interface's sanitising
-/// pipe has already turned any HTML into plain, escaped text).
+/// A title: 1 to 200 characters of plain text, counted as the author typed them
+/// (markup removed, entities read as the characters they stand for), without control
+/// or direction-changing characters. Held HTML-escaped, as stored and served, so it is
+/// safe to put into a page as is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlogTitle(String);
 
 impl BlogTitle {
-    /// Checks and wraps a (sanitised) title.
+    /// The most characters a title may have.
+    pub const MAX_CHARS: usize = 200;
+    /// The most characters of input (markup included) looked at: ten times the limit.
+    pub const MAX_INPUT_CHARS: usize = 2_000;
+
+    /// Checks a title as the client sent it and cleans it with `to_plain_html`, the
+    /// sanitiser that removes all markup and escapes the rest.
     ///
     /// # Errors
-    /// A [`FieldError`] for `title` when empty or longer than 200 characters.
-    pub fn parse(value: &str) -> Result<Self, FieldError> {
-        let trimmed = value.trim();
-        char_count_between("title", trimmed, 1, 200)?;
-        Ok(Self(trimmed.to_owned()))
+    /// A [`FieldError`] for `title` when the input is oversized or nests too deep, or
+    /// when its text is empty, longer than [`Self::MAX_CHARS`] or holds invisible
+    /// control characters.
+    pub fn parse(
+        input: &str,
+        to_plain_html: impl FnOnce(&str) -> String,
+    ) -> Result<Self, FieldError> {
+        bounded_markup("title", input, Self::MAX_INPUT_CHARS)?;
+        let text = text::html_text(&to_plain_html(input));
+        let text = text.trim();
+        char_count_between("title", text, 1, Self::MAX_CHARS)?;
+        no_invisible_controls("title", text)?;
+        Ok(Self(text::escape_html(text)))
     }
 
     /// Rebuilds a title read from storage (already checked when written).
@@ -51,27 +68,29 @@ impl BlogTitle {
         Self(value)
     }
 
-    /// The title.
+    /// The title, HTML-escaped.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-/// The body: HTML of at most 100,000 characters, sanitised before it gets here.
+/// The body: sanitised HTML, from at most 100,000 characters of input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlogContent(String);
 
 impl BlogContent {
-    /// The most characters a body may have.
+    /// The most characters of input a body may have.
     pub const MAX_CHARS: usize = 100_000;
 
-    /// Checks and wraps a (sanitised) body; empty is allowed.
+    /// Checks a body as the client sent it and cleans it with `sanitise`.
     ///
     /// # Errors
-    /// A [`FieldError`] for `content` when longer than [`Self::MAX_CHARS`].
-    pub fn parse(value: &str) -> Result<Self, FieldError> {
-        char_count_between("content", value, 0, Self::MAX_CHARS)?;
-        Ok(Self(value.to_owned()))
+    /// A [`FieldError`] for `content` when the input is longer than
+    /// [`Self::MAX_CHARS`], nests deeper than [`MAX_NESTING`] or holds NUL.
+    pub fn parse(input: &str, sanitise: impl FnOnce(&str) -> String) -> Result<Self, FieldError> {
+        bounded_markup("content", input, Self::MAX_CHARS)?;
+        no_nul("content", input)?;
+        Ok(Self(sanitise(input)))
     }
 
     /// Rebuilds a body read from storage.
@@ -83,6 +102,26 @@ impl BlogContent {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The deepest element nesting accepted in a title or body. Real posts stay far below
+/// it; HTML parsers (the sanitiser's included) spend time in proportion to the depth
+/// for every tag, so a body of nothing but opening tags would cost seconds of CPU.
+pub const MAX_NESTING: usize = 100;
+
+/// Checks the size and nesting of untrusted HTML before anything parses it.
+fn bounded_markup(field: &'static str, input: &str, max_chars: usize) -> Result<(), FieldError> {
+    // Bytes bound characters from above: most inputs pass without counting.
+    if input.len() > max_chars {
+        char_count_between(field, input, 0, max_chars)?;
+    }
+    if text::nesting_depth(input, MAX_NESTING) > MAX_NESTING {
+        return Err(FieldError::new(
+            field,
+            format!("its HTML must not nest elements more than {MAX_NESTING} deep"),
+        ));
+    }
+    Ok(())
 }
 
 /// A live blog.
@@ -130,7 +169,8 @@ pub struct BlogChanges {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A search word: matched as a literal substring (no wildcards), ignoring case.
+/// A search word: matched as a literal substring (no wildcards) of a blog's text as a
+/// reader sees it, ignoring case the same way on every database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keyword(String);
 
@@ -144,12 +184,18 @@ impl Keyword {
             return Ok(None);
         }
         char_count_between("keyword", value, 1, 100)?;
+        no_nul("keyword", value)?;
         Ok(Some(Self(value.to_owned())))
     }
 
     /// The word as given.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The word folded as the stored search text is ([`text::fold_for_search`]).
+    pub fn folded(&self) -> String {
+        text::fold_for_search(&self.0)
     }
 }
 
@@ -237,30 +283,74 @@ mod tests {
         }
     }
 
+    /// Stands in for the sanitiser: markup-free input needs only escaping.
+    fn escape(input: &str) -> String {
+        text::escape_html(input)
+    }
+
     #[test]
     fn titles_are_trimmed_and_hold_1_to_200_characters() {
-        assert_eq!(BlogTitle::parse("  Hi  ").expect("valid").as_str(), "Hi");
-        assert!(BlogTitle::parse("   ").is_err());
-        assert!(BlogTitle::parse(&"字".repeat(200)).is_ok());
-        assert!(BlogTitle::parse(&"字".repeat(201)).is_err());
+        assert_eq!(
+            BlogTitle::parse("  Hi  ", escape).expect("valid").as_str(),
+            "Hi"
+        );
+        assert!(BlogTitle::parse("   ", escape).is_err());
+        assert!(BlogTitle::parse(&"字".repeat(200), escape).is_ok());
+        assert!(BlogTitle::parse(&"字".repeat(201), escape).is_err());
+    }
+
+    #[test]
+    fn a_title_is_counted_as_typed_not_as_escaped() {
+        let title = BlogTitle::parse(&"&".repeat(200), escape).expect("200 characters");
+        assert_eq!(title.as_str(), "&amp;".repeat(200));
+        let err = BlogTitle::parse(&"&".repeat(201), escape).expect_err("201");
+        assert!(err.problem.contains("got 201"), "{}", err.problem);
+    }
+
+    #[test]
+    fn a_title_of_markup_only_or_with_a_direction_override_is_refused() {
+        let strip_tags = |_: &str| String::new();
+        assert_eq!(
+            BlogTitle::parse("<b></b>", strip_tags)
+                .expect_err("empty")
+                .field,
+            "title"
+        );
+        assert!(BlogTitle::parse("invoice\u{202e}txt.exe", escape).is_err());
+    }
+
+    #[test]
+    fn oversized_or_deeply_nested_input_is_refused_before_sanitising() {
+        let never = |_: &str| -> String { panic!("the sanitiser must not run") };
+        let err = BlogContent::parse(&"<div>".repeat(20_000), never).expect_err("deep");
+        assert_eq!(err.field, "content");
+        assert!(err.problem.contains("nest"), "{}", err.problem);
+        assert!(BlogContent::parse(&"a".repeat(100_001), never).is_err());
+        assert!(BlogTitle::parse(&"<i>".repeat(150), never).is_err());
+        assert!(BlogContent::parse("a\0b", never).is_err());
     }
 
     #[test]
     fn content_may_be_empty_but_not_over_100000_characters() {
-        assert!(BlogContent::parse("").is_ok());
-        assert!(BlogContent::parse(&"a".repeat(100_000)).is_ok());
+        assert!(BlogContent::parse("", escape).is_ok());
+        assert!(BlogContent::parse(&"a".repeat(100_000), escape).is_ok());
         assert_eq!(
-            BlogContent::parse(&"a".repeat(100_001))
+            BlogContent::parse(&"a".repeat(100_001), escape)
                 .expect_err("too long")
                 .field,
             "content"
         );
+        let cleaned = BlogContent::parse("<p>x</p>", |_| "cleaned".to_owned()).expect("valid");
+        assert_eq!(cleaned.as_str(), "cleaned");
     }
 
     #[test]
     fn a_blank_keyword_means_none() {
         assert_eq!(Keyword::parse("").ok(), Some(None));
         assert!(Keyword::parse(&"k".repeat(101)).is_err());
+        assert!(Keyword::parse("a\0b").is_err());
+        let keyword = Keyword::parse("ÉCLAIR").expect("valid").expect("some");
+        assert_eq!(keyword.folded(), "éclair");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::validation::{FieldError, char_count_between};
+use crate::validation::{FieldError, char_count_between, no_invisible_controls};
 
 /// A user's database id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,7 +61,8 @@ impl fmt::Display for Username {
     }
 }
 
-/// The name shown to people: 1 to 64 characters, trimmed, no control characters.
+/// The name shown to people: 1 to 64 characters, trimmed, without control or
+/// direction-changing characters (the phone shows it to say who is asking).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Realname(String);
 
@@ -69,16 +70,11 @@ impl Realname {
     /// Checks, trims and wraps a real name.
     ///
     /// # Errors
-    /// A [`FieldError`] for `realname` when empty, too long or holding control characters.
+    /// A [`FieldError`] for `realname` when empty, too long or holding invisible control characters.
     pub fn parse(value: &str) -> Result<Self, FieldError> {
         let trimmed = value.trim();
         char_count_between("realname", trimmed, 1, 64)?;
-        if trimmed.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "realname",
-                "must not contain control characters",
-            ));
-        }
+        no_invisible_controls("realname", trimmed)?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -193,6 +189,7 @@ mod tests {
         assert!(Realname::parse(&"é".repeat(64)).is_ok());
         assert!(Realname::parse(&"é".repeat(65)).is_err());
         assert!(Realname::parse("a\u{0}b").is_err());
+        assert!(Realname::parse("Bob \u{202e}nimdA").is_err());
     }
 
     #[test]

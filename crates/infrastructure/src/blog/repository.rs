@@ -5,15 +5,16 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use qblog_domain::blog::text::search_text;
 use qblog_domain::blog::{
     Blog, BlogChanges, BlogContent, BlogError, BlogId, BlogPage, BlogQuery, BlogRepository,
     BlogTitle, NewBlog,
 };
 use qblog_domain::user::{UserId, Username};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use shaku::Component;
 
@@ -24,12 +25,12 @@ use crate::database::{DatabasePool, is_unavailable};
 /// treat specially by default.
 const ESCAPE: char = '!';
 
-/// `%keyword%` with `%`, `_` and the escape character escaped, lower-cased: a LIKE
-/// pattern that matches `keyword` literally.
-pub fn like_pattern(keyword: &str) -> String {
-    let mut pattern = String::with_capacity(keyword.len() + 2);
+/// `%folded%` with `%`, `_` and the escape character escaped: a LIKE pattern that
+/// matches an already folded keyword literally.
+pub fn like_pattern(folded: &str) -> String {
+    let mut pattern = String::with_capacity(folded.len() + 2);
     pattern.push('%');
-    for c in keyword.to_lowercase().chars() {
+    for c in folded.chars() {
         if matches!(c, '%' | '_' | ESCAPE) {
             pattern.push(ESCAPE);
         }
@@ -84,16 +85,11 @@ fn matching(query: &BlogQuery) -> Select<Entity> {
         select = select.filter(Column::AuthorId.eq(author.0));
     }
     if let Some(keyword) = &query.keyword {
-        let pattern = like_pattern(keyword.as_str());
-        let contains = |column: Column| {
-            Expr::expr(Func::lower(Expr::col(column)))
-                .like(LikeExpr::new(pattern.clone()).escape(ESCAPE))
-        };
-        select = select.filter(
-            Condition::any()
-                .add(contains(Column::Title))
-                .add(contains(Column::Content)),
-        );
+        // Both sides are folded by qblog (search_text and Keyword::folded), so the
+        // match does not depend on how the database folds case.
+        let pattern = like_pattern(&keyword.folded());
+        select = select
+            .filter(Expr::col(Column::SearchText).like(LikeExpr::new(pattern).escape(ESCAPE)));
     }
     select
 }
@@ -112,6 +108,10 @@ impl BlogRepository for SeaOrmBlogRepository {
             created_at: Set(millis),
             updated_at: Set(millis),
             deleted_at: Set(None),
+            search_text: Set(Some(search_text(
+                blog.title.as_str(),
+                blog.content.as_str(),
+            ))),
         }
         .insert(self.pool.connection())
         .await
@@ -154,6 +154,13 @@ impl BlogRepository for SeaOrmBlogRepository {
             .col_expr(
                 Column::UpdatedAt,
                 Expr::val(changes.updated_at.timestamp_millis()),
+            )
+            .col_expr(
+                Column::SearchText,
+                Expr::val(search_text(
+                    changes.title.as_str(),
+                    changes.content.as_str(),
+                )),
             )
             .filter(Column::Id.eq(id.0))
             .filter(Column::State.eq(LIVE))
@@ -200,6 +207,6 @@ mod tests {
     fn wildcards_and_the_escape_character_are_escaped() {
         assert_eq!(like_pattern("50%_off!"), "%50!%!_off!!%");
         assert_eq!(like_pattern(r"a\b"), r"%a\b%");
-        assert_eq!(like_pattern("MiXeD"), "%mixed%");
+        assert_eq!(like_pattern("mixed"), "%mixed%");
     }
 }

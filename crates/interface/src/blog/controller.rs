@@ -58,10 +58,8 @@ impl BlogController {
         };
         let page = self::page(page.0, page_size.0)?;
         let result = if isadmin.0.as_deref() == Some("1") {
-            let principal = auth
-                .principal()
-                .ok_or_else(|| ApiError::from(qblog_domain::auth::AuthError::Unauthenticated))?;
-            self.blogs.list_own(principal, keyword, page).await?
+            let auth = auth.require()?;
+            self.blogs.list_own(auth.principal(), keyword, page).await?
         } else {
             let author = match author.0.as_deref() {
                 Some(name) if !name.is_empty() => Some(Username::parse(name)?),

@@ -10,19 +10,26 @@ use crate::pipeline::pipes::{PlainText, RichText, Validate};
 /// The body of `new` and `update`. Both fields are sanitised as they are parsed.
 #[derive(Debug, Object)]
 pub struct BlogRequest {
-    /// 1 to 200 characters; any HTML is removed.
+    /// 1 to 200 characters of text as typed; any HTML is removed, the rest escaped.
     pub title: PlainText,
-    /// Up to 100,000 characters of HTML; only harmless formatting survives.
+    /// Up to 100,000 characters of HTML nesting at most 100 deep; only harmless
+    /// formatting survives.
     pub content: RichText,
 }
 
 impl Validate for BlogRequest {
     type Output = BlogDraft;
 
+    const SANITISES: bool = true;
+
     fn validate(self) -> Result<BlogDraft, FieldError> {
         Ok(BlogDraft {
-            title: BlogTitle::parse(self.title.as_str())?,
-            content: BlogContent::parse(self.content.as_str())?,
+            title: self
+                .title
+                .parse(|input, clean| BlogTitle::parse(input, clean))?,
+            content: self
+                .content
+                .parse(|input, clean| BlogContent::parse(input, clean))?,
         })
     }
 }

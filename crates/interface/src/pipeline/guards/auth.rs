@@ -15,7 +15,7 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, Security
 use qblog_application::auth::AuthService;
 use qblog_domain::auth::{AuthError, Principal};
 
-use crate::pipeline::filters::{ApiError, ErrorCode};
+use crate::pipeline::filters::{ApiError, ErrorCode, classify};
 use crate::pipeline::middleware::RequestFacts;
 
 /// The name of the session cookie.
@@ -198,19 +198,38 @@ impl<'a> ApiExtractor<'a> for Auth {
 }
 
 /// The guard for routes open to everyone that act differently for a logged-in user.
+///
+/// A credential that cannot be checked because the session store is down does not
+/// fail the request: an open route still answers, as for an anonymous caller, and only
+/// what needs the user ([`OptionalAuth::require`]) reports the outage.
 pub enum OptionalAuth {
     /// Authenticated.
     User(Auth),
     /// No valid credential.
     Anonymous,
+    /// A credential came but could not be checked; the error says why (503).
+    Unchecked(ApiError),
 }
 
 impl OptionalAuth {
-    /// The calling user, if any.
+    /// The calling user, if one was recognised.
     pub fn principal(&self) -> Option<&Principal> {
         match self {
             Self::User(auth) => Some(auth.principal()),
-            Self::Anonymous => None,
+            Self::Anonymous | Self::Unchecked(_) => None,
+        }
+    }
+
+    /// The calling user, for the part of an open route that needs one.
+    ///
+    /// # Errors
+    /// 401 for an anonymous caller; the outage (503) when the credential could not be
+    /// checked.
+    pub fn require(self) -> Result<Auth, ApiError> {
+        match self {
+            Self::User(auth) => Ok(auth),
+            Self::Anonymous => Err(AuthError::Unauthenticated.into()),
+            Self::Unchecked(outage) => Err(outage),
         }
     }
 }
@@ -238,9 +257,18 @@ impl<'a> ApiExtractor<'a> for OptionalAuth {
         body: &mut RequestBody,
         param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        Ok(either_scheme(req, body, param_opts)
-            .await?
-            .map_or(Self::Anonymous, Self::User))
+        match either_scheme(req, body, param_opts).await {
+            Ok(found) => Ok(found.map_or(Self::Anonymous, Self::User)),
+            Err(err) if err.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                let outage = classify(err);
+                tracing::warn!(
+                    cause = outage.cause_chain().unwrap_or_default(),
+                    "a credential could not be checked; serving the caller as anonymous"
+                );
+                Ok(Self::Unchecked(outage))
+            }
+            Err(err) => Err(err),
+        }
     }
 }
 
@@ -375,9 +403,33 @@ mod guard_tests {
         async fn who(&self, auth: Auth) -> poem_openapi::payload::PlainText<String> {
             poem_openapi::payload::PlainText(auth.principal().username.to_string())
         }
+
+        /// Says who `OptionalAuth` saw and what `require` would answer.
+        #[oai(path = "/open", method = "get")]
+        async fn open(&self, auth: OptionalAuth) -> poem_openapi::payload::PlainText<String> {
+            let who = match &auth {
+                OptionalAuth::User(user) => user.principal().username.to_string(),
+                OptionalAuth::Anonymous => "anonymous".to_owned(),
+                OptionalAuth::Unchecked(_) => "unchecked".to_owned(),
+            };
+            let required = auth
+                .require()
+                .map_or_else(|err| err.status().as_u16(), |_| 200);
+            poem_openapi::payload::PlainText(format!("{who} {required}"))
+        }
     }
 
+    /// `POST /who` with what `request` carries.
     async fn call(request: poem::RequestBuilder) -> (u16, String) {
+        call_route(request.method(Method::POST).uri_str("/who")).await
+    }
+
+    /// `GET /open` with what `request` carries.
+    async fn call_open(request: poem::RequestBuilder) -> (u16, String) {
+        call_route(request.uri_str("/open")).await
+    }
+
+    async fn call_route(request: poem::RequestBuilder) -> (u16, String) {
         let app = OpenApiService::new(Probe, "probe", "1")
             .data(GuardContext {
                 auth: Arc::new(StandIn),
@@ -385,7 +437,7 @@ mod guard_tests {
             })
             .with(ExceptionFilter);
         let response = app
-            .call(request.method(Method::POST).uri_str("/who").finish())
+            .call(request.finish())
             .await
             .map_or_else(poem::Error::into_response, IntoResponse::into_response);
         let status = response.status().as_u16();
@@ -413,6 +465,16 @@ mod guard_tests {
             assert_eq!(status, 401);
             assert!(body.contains("\"code\":\"unauthenticated\""), "{body}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_open_route_serves_a_caller_whose_credential_cannot_be_checked() {
+        let outage = call_open(Request::builder().header("authorization", "Bearer outage")).await;
+        assert_eq!(outage, (200, "unchecked 503".to_owned()));
+        let anonymous = call_open(Request::builder()).await;
+        assert_eq!(anonymous, (200, "anonymous 401".to_owned()));
+        let user = call_open(Request::builder().header("authorization", "Bearer good")).await;
+        assert_eq!(user, (200, "alice 200".to_owned()));
     }
 
     #[tokio::test]

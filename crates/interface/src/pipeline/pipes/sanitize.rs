@@ -1,13 +1,19 @@
 //! The sanitising pipe: HTML cleaned by declaration, on the DTO field's type.
 //!
-//! A DTO field typed [`PlainText`] or [`RichText`] is cleaned while the body is parsed,
-//! before any handler or validation sees it — so no handler can forget, and no
-//! `<script>`, `on*=` attribute or `javascript:` URL is ever stored.
+//! A DTO field typed [`PlainText`] or [`RichText`] holds the client's text as sent, and
+//! gives it out only through [`Sanitized::parse`], which hands the domain type's
+//! `parse` both the input (to bound its size and nesting first) and the policy's
+//! cleaner — so no handler can store text uncleaned, and no `<script>`, `on*=`
+//! attribute or `javascript:` URL is ever stored.
 //!
 //! - [`PlainText`] keeps no markup at all: tags are dropped (script and style with
 //!   their content), the text is HTML-escaped, safe to put into a page as is.
 //! - [`RichText`] keeps harmless formatting (`<b>`, `<p>`, `<a href="https://…">`, …,
 //!   ammonia's default allow-list) and drops everything else.
+//!
+//! Cleaning parses HTML, which costs CPU in proportion to the input's size and
+//! nesting: the domain bounds both before the cleaner runs, and `Valid` runs DTOs
+//! holding such fields on the blocking pool (see `validation.rs`).
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -16,6 +22,7 @@ use std::sync::LazyLock;
 use ammonia::Builder;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use qblog_domain::validation::FieldError;
 use serde_json::Value;
 
 /// How a [`Sanitized`] field is cleaned.
@@ -53,10 +60,11 @@ impl SanitizePolicy for SafeHtml {
     }
 }
 
-/// A string field that is sanitised with policy `P` as it is parsed.
+/// A string field to be sanitised with policy `P`: the text as the client sent it,
+/// reachable only through [`Sanitized::parse`].
 #[derive(Debug)]
 pub struct Sanitized<P> {
-    value: String,
+    input: String,
     policy: PhantomData<P>,
 }
 
@@ -66,17 +74,24 @@ pub type PlainText = Sanitized<NoMarkup>;
 pub type RichText = Sanitized<SafeHtml>;
 
 impl<P: SanitizePolicy> Sanitized<P> {
-    /// Cleans `input`.
-    pub fn new(input: &str) -> Self {
+    /// Holds `input` for cleaning.
+    pub fn new(input: impl Into<String>) -> Self {
         Self {
-            value: P::clean(input),
+            input: input.into(),
             policy: PhantomData,
         }
     }
 
-    /// The cleaned text.
-    pub fn as_str(&self) -> &str {
-        &self.value
+    /// Builds a domain value with `parse`, which receives the input and the policy's
+    /// cleaner: it checks the input's bounds, then cleans (`BlogTitle::parse`).
+    ///
+    /// # Errors
+    /// Whatever `parse` refuses.
+    pub fn parse<T>(
+        &self,
+        parse: impl FnOnce(&str, fn(&str) -> String) -> Result<T, FieldError>,
+    ) -> Result<T, FieldError> {
+        parse(&self.input, P::clean)
     }
 }
 
@@ -98,7 +113,7 @@ impl<P: SanitizePolicy> Type for Sanitized<P> {
     }
 
     fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(&self.value)
+        Some(&self.input)
     }
 
     fn raw_element_iter<'a>(
@@ -111,7 +126,7 @@ impl<P: SanitizePolicy> Type for Sanitized<P> {
 impl<P: SanitizePolicy> ParseFromJSON for Sanitized<P> {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         match value {
-            Some(Value::String(text)) => Ok(Self::new(&text)),
+            Some(Value::String(text)) => Ok(Self::new(text)),
             other => Err(ParseError::expected_type(other.unwrap_or_default())),
         }
     }
@@ -119,7 +134,7 @@ impl<P: SanitizePolicy> ParseFromJSON for Sanitized<P> {
 
 impl<P: SanitizePolicy> ToJSON for Sanitized<P> {
     fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.value.clone()))
+        Some(Value::String(self.input.clone()))
     }
 }
 
@@ -150,23 +165,33 @@ mod tests {
     #[test]
     fn rich_text_drops_every_attack_and_keeps_harmless_formatting() {
         for attack in ATTACKS {
-            harmless(RichText::new(attack).as_str());
+            harmless(&SafeHtml::clean(attack));
         }
-        let kept = RichText::new("<p><b>bold</b> <a href=\"https://example.com\">link</a></p>");
-        assert!(kept.as_str().contains("<b>bold</b>"));
-        assert!(kept.as_str().contains("href=\"https://example.com\""));
-        assert!(kept.as_str().starts_with("<p>"));
+        let kept = SafeHtml::clean("<p><b>bold</b> <a href=\"https://example.com\">link</a></p>");
+        assert!(kept.contains("<b>bold</b>"));
+        assert!(kept.contains("href=\"https://example.com\""));
+        assert!(kept.starts_with("<p>"));
     }
 
     #[test]
     fn plain_text_keeps_no_markup_at_all() {
         for attack in ATTACKS {
-            let cleaned = PlainText::new(attack);
-            harmless(cleaned.as_str());
-            assert!(!cleaned.as_str().contains('<'), "{}", cleaned.as_str());
+            let cleaned = NoMarkup::clean(attack);
+            harmless(&cleaned);
+            assert!(!cleaned.contains('<'), "{cleaned}");
         }
-        assert_eq!(PlainText::new("<b>Hello</b> world").as_str(), "Hello world");
-        assert_eq!(PlainText::new("Tom & Jerry").as_str(), "Tom &amp; Jerry");
+        assert_eq!(NoMarkup::clean("<b>Hello</b> world"), "Hello world");
+        assert_eq!(NoMarkup::clean("Tom & Jerry"), "Tom &amp; Jerry");
+    }
+
+    #[test]
+    fn the_input_reaches_the_domain_only_with_the_fields_cleaner() {
+        let field = PlainText::new("<b>Tom</b> & Jerry");
+        let seen = field
+            .parse(|input, clean| Ok((input.to_owned(), clean(input))))
+            .expect("parsed");
+        assert_eq!(seen.0, "<b>Tom</b> & Jerry");
+        assert_eq!(seen.1, "Tom &amp; Jerry");
     }
 
     #[test]
