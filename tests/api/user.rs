@@ -311,6 +311,25 @@ async fn repeated_failures_for_one_username_are_throttled_with_retry_after() {
 }
 
 #[tokio::test]
+async fn registrations_are_throttled_per_client_with_retry_after() {
+    let app = spawn_app_with(|settings| settings.auth.register_per_minute = 3).await;
+    for name in ["reg_a", "reg_b", "reg_c"] {
+        app.register(&TestUser::new(name)).await;
+    }
+    let user = TestUser::new("reg_d");
+    let refused = app
+        .post_json(
+            "/api/user/register",
+            &json!({"username": user.username, "password": user.password, "realname": "D"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let (_, code, _) = error_code(refused).await;
+    assert_eq!(code, "too_many_requests");
+}
+
+#[tokio::test]
 async fn concurrent_guesses_cannot_slip_under_the_limit() {
     let app = spawn_app().await;
     let ivy = TestUser::new("ivy");

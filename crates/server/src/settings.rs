@@ -183,6 +183,8 @@ pub struct AuthSettings {
     pub allowed_origins: Vec<String>,
     /// Password hashes computed at once; 0 means one per CPU core.
     pub hash_concurrency: usize,
+    /// Registrations per client IP per minute (each one hashes a password).
+    pub register_per_minute: u64,
 }
 
 /// Why the configuration could not be used.
@@ -316,6 +318,9 @@ impl Settings {
         }
         if self.auth.max_failed_logins == 0 {
             return invalid("auth.max_failed_logins", "must be at least 1");
+        }
+        if self.auth.register_per_minute == 0 {
+            return invalid("auth.register_per_minute", "must be at least 1");
         }
         if self.auth.max_failed_logins_per_ip == 0 {
             return invalid("auth.max_failed_logins_per_ip", "must be at least 1");

@@ -75,7 +75,13 @@ impl Application {
         };
         let controllers = Controllers {
             health: HealthController::new(modules.readiness()),
-            user: UserController::new(modules.users(), modules.auth(), cookies),
+            user: UserController::new(
+                modules.users(),
+                modules.auth(),
+                cookies,
+                ThrottleGuard::new(modules.throttle()),
+                settings.auth.register_per_minute,
+            ),
             blog: BlogController::new(modules.blogs()),
             qrcode: QrCodeController::new(
                 modules.qrcodes(),

@@ -46,6 +46,16 @@ pub struct UserServiceImpl {
 #[async_trait]
 impl UserService for UserServiceImpl {
     async fn register(&self, registration: Registration) -> Result<User, UserError> {
+        // A taken name is refused before the (deliberately slow) hash; the unique index
+        // still decides a race between two registrations of the same name.
+        if self
+            .users
+            .find_with_hash(&registration.username)
+            .await?
+            .is_some()
+        {
+            return Err(UserError::UsernameTaken);
+        }
         let password_hash = self.hasher.hash(&registration.password).await?;
         let user = self
             .users
@@ -93,9 +103,16 @@ mod tests {
         clock
     }
 
+    /// A repository where nobody has registered yet.
+    fn no_users() -> MockUserRepository {
+        let mut users = MockUserRepository::new();
+        users.expect_find_with_hash().returning(|_| Ok(None));
+        users
+    }
+
     #[tokio::test]
     async fn registering_stores_the_hash_never_the_password() {
-        let mut users = MockUserRepository::new();
+        let mut users = no_users();
         users
             .expect_create()
             .withf(|new| {
@@ -121,14 +138,40 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_taken_username_is_reported_as_such() {
-        let mut users = MockUserRepository::new();
+    async fn a_name_taken_in_a_race_is_reported_as_such() {
+        let mut users = no_users();
         users
             .expect_create()
             .returning(|_| Err(UserError::UsernameTaken));
         let service = UserServiceImpl {
             users: Arc::new(users),
             hasher: Arc::new(hasher()),
+            clock: Arc::new(clock()),
+        };
+        let err = service.register(registration()).await.expect_err("refused");
+        assert!(matches!(err, UserError::UsernameTaken));
+    }
+
+    #[tokio::test]
+    async fn a_taken_username_is_refused_without_hashing() {
+        let mut users = MockUserRepository::new();
+        users.expect_find_with_hash().returning(|username| {
+            Ok(Some((
+                User {
+                    id: UserId(1),
+                    username: username.clone(),
+                    realname: Realname::parse("Taken").expect("valid"),
+                    created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+                },
+                PasswordHash::new("$argon2id$x".into()),
+            )))
+        });
+        users.expect_create().never();
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_hash().never();
+        let service = UserServiceImpl {
+            users: Arc::new(users),
+            hasher: Arc::new(hasher),
             clock: Arc::new(clock()),
         };
         let err = service.register(registration()).await.expect_err("refused");

@@ -1,8 +1,11 @@
 //! `Argon2PasswordHasher`: Argon2id with the crate's recommended parameters.
 //!
-//! Hashing costs ~10+ ms of CPU on purpose. It runs on Tokio's blocking pool, at most
-//! `permits` at a time, so a burst of logins queues here instead of occupying the async
-//! workers that serve every other request.
+//! Hashing costs ~10+ ms of CPU and ~19 MiB of memory on purpose. It runs on Tokio's
+//! blocking pool, at most `permits` at a time, so a burst of logins queues here instead
+//! of occupying the async workers that serve every other request. The permit belongs
+//! to the blocking job, not to the request's future: a client that disconnects stops
+//! waiting, but the slot stays taken until its hash is done, so disconnecting and
+//! retrying cannot run more hashes at once than the limit.
 
 use std::sync::Arc;
 
@@ -39,14 +42,16 @@ impl Argon2PasswordHasher {
         &self,
         work: impl FnOnce() -> Result<T, UserError> + Send + 'static,
     ) -> Result<T, UserError> {
-        let _permit = self
-            .permits
-            .acquire()
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|_| UserError::Unexpected(anyhow!("the hashing semaphore was closed")))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .context("the hashing task failed")?
+        tokio::task::spawn_blocking(move || {
+            let _held_until_done = permit;
+            work()
+        })
+        .await
+        .context("the hashing task failed")?
     }
 
     async fn hash_text(&self, password: String) -> Result<String, UserError> {
@@ -142,6 +147,33 @@ mod tests {
             .await
             .expect("hashed");
         assert_ne!(first, second);
+    }
+
+    #[tokio::test]
+    async fn a_hash_whose_caller_gave_up_keeps_its_slot_until_it_is_done() {
+        let hasher = Arc::new(Argon2PasswordHasher::new(1));
+        let caller = {
+            let hasher = Arc::clone(&hasher);
+            tokio::spawn(async move { hasher.hash(&password("abandoned-pass")).await })
+        };
+        while hasher.permits.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        // The client disconnects: its request's future is dropped mid-hash.
+        caller.abort();
+        let _ = caller.await;
+        assert_eq!(
+            hasher.permits.available_permits(),
+            0,
+            "the running hash must keep its slot"
+        );
+        let freed = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while hasher.permits.available_permits() == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        assert!(freed.is_ok(), "the slot comes back once the hash is done");
     }
 
     #[tokio::test]

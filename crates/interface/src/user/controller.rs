@@ -15,7 +15,7 @@ use qblog_domain::auth::{AuthError, Credential};
 use super::dto::{LoginRequest, LoginView, RegisterRequest, UserView};
 use crate::ApiTags;
 use crate::pipeline::filters::ApiError;
-use crate::pipeline::guards::{Auth, SESSION_COOKIE};
+use crate::pipeline::guards::{Auth, SESSION_COOKIE, ThrottleGuard};
 use crate::pipeline::interceptors::{Reply, SessionReply};
 use crate::pipeline::middleware::ClientIp;
 use crate::pipeline::pipes::Valid;
@@ -55,19 +55,27 @@ pub struct UserController {
     users: Arc<dyn UserService>,
     auth: Arc<dyn AuthService>,
     cookies: CookiePolicy,
+    throttle: ThrottleGuard,
+    /// `auth.register_per_minute`: registrations per client IP per minute.
+    register_per_minute: u64,
 }
 
 impl UserController {
-    /// A controller over the user and auth services.
+    /// A controller over the user and auth services; registrations count in
+    /// `throttle`, at most `register_per_minute` per client IP.
     pub fn new(
         users: Arc<dyn UserService>,
         auth: Arc<dyn AuthService>,
         cookies: CookiePolicy,
+        throttle: ThrottleGuard,
+        register_per_minute: u64,
     ) -> Self {
         Self {
             users,
             auth,
             cookies,
+            throttle,
+            register_per_minute,
         }
     }
 }
@@ -78,8 +86,16 @@ impl UserController {
     #[oai(path = "/register", method = "post")]
     async fn register(
         &self,
+        req: &Request,
         body: Valid<RegisterRequest>,
     ) -> Result<Reply<UserView, 201>, ApiError> {
+        // Each registration hashes a password (CPU and memory by design): per client.
+        self.throttle
+            .per_minute(
+                &format!("register:{}", ClientIp::of(req)),
+                self.register_per_minute,
+            )
+            .await?;
         let user = self.users.register(body.0).await?;
         Ok(Reply::new(UserView::from(&user)))
     }
