@@ -47,6 +47,18 @@ async fn check(app: &TestApp, code: &Code, extra: &str) -> reqwest::Response {
     .await
 }
 
+/// `HEAD` of a check, as some monitors and prefetchers send it.
+async fn head_check(app: &TestApp, code: &Code, extra: &str) -> reqwest::Response {
+    app.client
+        .head(app.url(&format!(
+            "/api/qrcode/check?id={}&token={}{extra}",
+            code.id, code.token
+        )))
+        .send()
+        .await
+        .expect("sent")
+}
+
 async fn check_data(app: &TestApp, code: &Code, extra: &str) -> Value {
     let response = check(app, code, extra).await;
     assert_eq!(response.status(), 200);
@@ -398,17 +410,26 @@ async fn a_long_poll_counts_once_against_the_rate_limit_however_long_it_waits() 
 async fn a_head_long_poll_waits_and_answers_like_a_get() {
     let app = spawn_app().await;
     let code = generate(&app).await;
-    let response = app
-        .client
-        .head(app.url(&format!(
-            "/api/qrcode/check?id={}&token={}&since=unscanned&wait=1",
-            code.id, code.token
-        )))
-        .send()
-        .await
-        .expect("sent");
+    let response = head_check(&app, &code, "&since=unscanned&wait=1").await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn a_head_check_of_a_confirmed_code_leaves_the_login_to_the_next_get() {
+    let app = spawn_app().await;
+    let phone = app.signed_up(&TestUser::new("alice")).await;
+    let code = generate(&app).await;
+    assert_eq!(act(&app, "scan", &phone, &code).await.status(), 200);
+    assert_eq!(act(&app, "confirm", &phone, &code).await.status(), 200);
+    let head = head_check(&app, &code, "").await;
+    assert_eq!(head.status(), 200);
+    assert!(!head.headers().contains_key("set-cookie"), "HEAD claimed");
+    let claim = check(&app, &code, "").await;
+    assert!(claim.headers().contains_key("set-cookie"));
+    let data: Value = claim.json().await.expect("json");
+    assert_eq!(data["data"]["status"], "confirmed");
+    assert!(data["data"]["login"]["token"].is_string());
 }
 
 #[tokio::test]

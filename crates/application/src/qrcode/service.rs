@@ -49,6 +49,10 @@ pub struct CheckRequest {
     pub since: Option<QrStatus>,
     /// How long to wait for a change (0: answer at once).
     pub wait: Duration,
+    /// Whether this check may claim a confirmed code's login. `false` for a request
+    /// that must not change anything (HTTP `HEAD`): it reports `confirmed` and leaves
+    /// the login to the next check that may.
+    pub claim: bool,
 }
 
 /// What `check` reports.
@@ -230,7 +234,12 @@ impl QrLoginServiceImpl {
     }
 
     /// One look at the code for its browser: token check, claim when confirmed.
-    async fn look(&self, id: &QrCodeId, token: &PollToken) -> Result<CheckResult, QrError> {
+    async fn look(
+        &self,
+        id: &QrCodeId,
+        token: &PollToken,
+        claim: bool,
+    ) -> Result<CheckResult, QrError> {
         let Some(code) = self.live(id).await? else {
             return Ok(CheckResult::expired());
         };
@@ -248,7 +257,7 @@ impl QrLoginServiceImpl {
             _ => None,
         };
         let login = match &code.state {
-            QrState::Confirmed(_) => match self.claim(code.clone()).await? {
+            QrState::Confirmed(_) if claim => match self.claim(code.clone()).await? {
                 Some(login) => Some(login),
                 None => return Ok(CheckResult::expired()),
             },
@@ -352,7 +361,9 @@ impl QrLoginService for QrLoginServiceImpl {
         } else {
             Some(self.codes.watch(&request.id).await?)
         };
-        let result = self.look(&request.id, &request.token).await?;
+        let result = self
+            .look(&request.id, &request.token, request.claim)
+            .await?;
         let unchanged = request.since == Some(result.status);
         let terminal = result.status == QrStatus::Expired || result.login.is_some();
         match watch {

@@ -174,6 +174,7 @@ async fn a_code_past_its_deadline_is_expired_even_if_still_stored() {
             token,
             since: None,
             wait: Duration::ZERO,
+            claim: true,
         })
         .await
         .expect("checked");
@@ -206,6 +207,7 @@ async fn a_wrong_poll_token_is_refused() {
             token: PollToken::generate(),
             since: None,
             wait: Duration::ZERO,
+            claim: true,
         })
         .await;
     assert!(matches!(result, Err(QrError::WrongToken)));
@@ -232,6 +234,7 @@ async fn the_login_is_handed_out_once() {
         token,
         since: None,
         wait: Duration::ZERO,
+        claim: true,
     };
     let first = service.check(request.clone()).await.expect("checked");
     assert_eq!(first.status, QrStatus::Confirmed);
@@ -306,6 +309,7 @@ async fn a_long_poll_returns_the_unchanged_state_after_the_wait() {
             token,
             since: Some(QrStatus::Unscanned),
             wait: Duration::from_secs(5),
+            claim: true,
         })
         .await
         .expect("checked");
@@ -335,6 +339,7 @@ async fn a_login_made_by_a_check_that_loses_the_claim_is_taken_back() {
             token,
             since: None,
             wait: Duration::ZERO,
+            claim: true,
         })
         .await
         .expect("checked");
@@ -363,6 +368,7 @@ async fn a_failure_while_making_the_login_leaves_the_code_confirmed() {
             token,
             since: None,
             wait: Duration::ZERO,
+            claim: true,
         })
         .await;
     assert!(matches!(result, Err(QrError::Unavailable(_))), "{result:?}");
@@ -375,6 +381,7 @@ fn still_unscanned(record: &QrCode, token: PollToken, wait: Duration) -> CheckRe
         token,
         since: Some(QrStatus::Unscanned),
         wait,
+        claim: true,
     }
 }
 

@@ -24,7 +24,7 @@ use crate::ApiTags;
 use crate::pipeline::filters::ApiError;
 use crate::pipeline::guards::{Auth, ThrottleGuard};
 use crate::pipeline::interceptors::{Reply, SessionReply};
-use crate::pipeline::middleware::ClientIp;
+use crate::pipeline::middleware::{ClientIp, RequestFacts};
 use crate::pipeline::park::{Parkable, Parked, Resumed};
 use crate::pipeline::pipes::Valid;
 use crate::user::CookiePolicy;
@@ -254,6 +254,8 @@ impl QrCodeController {
             } else {
                 deadline.saturating_duration_since(now)
             },
+            // HEAD must not change state: it reports `confirmed`, the next GET claims.
+            claim: !RequestFacts::of(req).is_some_and(|facts| facts.is_head()),
         };
         let result = match self.codes.check_once(request).await? {
             CheckOutcome::Ready(result) => result,

@@ -2,10 +2,13 @@
 //! status, recorded with the `metrics` facade (the server exports them as Prometheus
 //! text at `/metrics`).
 //!
-//! Routes are labelled by their template, never by anything a client can vary: qblog's
-//! routes carry ids in query strings (dropped here), and a request that matched no
-//! route is labelled `unmatched`.
+//! Labels never take a value a client can invent, or every new value would be a new
+//! series kept forever: routes are labelled by their template (qblog's routes carry
+//! ids in query strings, dropped here; a request that matched no route is
+//! `unmatched`), and methods outside the standard ones are `other` (the HTTP parser
+//! accepts any token as a method).
 
+use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 use crate::pipeline::middleware::RequestFacts;
@@ -28,6 +31,22 @@ pub struct TimingEndpoint<E> {
     inner: E,
 }
 
+/// The method as a label: one of the standard methods, or `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// Swagger UI serves many asset paths; they are one route for metrics.
 fn route_label(path: &str) -> String {
     if path.starts_with("/docs") {
@@ -42,7 +61,7 @@ impl<E: Endpoint> Endpoint for TimingEndpoint<E> {
 
     async fn call(&self, req: Request) -> Result<Response> {
         let started = Resumed::started(&req);
-        let method = req.method().to_string();
+        let method = method_label(req.method());
         let path = req.uri().path().to_owned();
         let facts = RequestFacts::of(&req);
         let response = match self.inner.call(req).await {
@@ -61,7 +80,7 @@ impl<E: Endpoint> Endpoint for TimingEndpoint<E> {
         let status = response.status().as_u16().to_string();
         metrics::counter!(
             "qblog_http_requests_total",
-            "method" => method.clone(),
+            "method" => method,
             "route" => route.clone(),
             "status" => status,
         )
@@ -111,6 +130,17 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let invented = Method::from_bytes("X".repeat(4096).as_bytes()).expect("a token");
+        assert_eq!(method_label(&invented), "other");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"PROPFIND").expect("a token")),
+            "other"
+        );
+        assert_eq!(method_label(&Method::POST), "POST");
     }
 
     #[test]

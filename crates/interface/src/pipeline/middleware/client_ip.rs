@@ -4,6 +4,11 @@
 //! address. Behind nginx the socket peer is the proxy, which reports the client in
 //! `X-Forwarded-For`; anyone else could forge that header, so it is read only when the
 //! peer is in `server.trusted_proxies`, and then from the right, skipping trusted hops.
+//!
+//! Addresses are compared in canonical form: on a dual-stack listener (`[::]`) an IPv4
+//! client arrives as `::ffff:a.b.c.d`, which is the IPv4 address `a.b.c.d` for
+//! trusted-proxy matching, throttling and logs alike. Hops may carry a port
+//! (`203.0.113.7:4711`, `[2001:db8::1]:443`) or brackets, as some proxies write them.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -44,6 +49,7 @@ impl ClientIpMiddleware {
 
     /// The client address given the socket peer and the `X-Forwarded-For` values.
     pub fn resolve(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        let peer = peer.to_canonical();
         if !self.is_trusted(peer) {
             return peer;
         }
@@ -52,18 +58,44 @@ impl ClientIpMiddleware {
         };
         let mut client = peer;
         for hop in header.rsplit(',') {
-            match hop.trim().parse::<IpAddr>() {
-                Ok(ip) => {
-                    client = ip;
-                    if !self.is_trusted(ip) {
-                        break;
-                    }
-                }
-                Err(_) => break,
+            let Some(ip) = parse_hop(hop) else {
+                break;
+            };
+            client = ip;
+            if !self.is_trusted(ip) {
+                break;
             }
         }
         client
     }
+}
+
+/// One `X-Forwarded-For` entry: an address, optionally in brackets or with a port,
+/// in canonical form; `None` for anything else (`unknown`, obfuscated identifiers).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    let ip = if let Some(bracketed) = hop.strip_prefix('[') {
+        // [v6] or [v6]:port
+        let (inside, after) = bracketed.split_once(']')?;
+        if !(after.is_empty() || after.strip_prefix(':').is_some_and(is_port)) {
+            return None;
+        }
+        inside.parse::<IpAddr>().ok()?
+    } else if let Ok(ip) = hop.parse::<IpAddr>() {
+        ip
+    } else {
+        // v4:port (a bare v6 address has several colons and parsed above)
+        let (host, port) = hop.split_once(':')?;
+        if !is_port(port) {
+            return None;
+        }
+        IpAddr::V4(host.parse().ok()?)
+    };
+    Some(ip.to_canonical())
+}
+
+fn is_port(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 5 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl<E: Endpoint> Middleware<E> for ClientIpMiddleware {
@@ -140,6 +172,51 @@ mod tests {
             behind_proxy().resolve(ip("10.0.0.2"), Some("6.6.6.6, 198.51.100.4, 10.0.0.7")),
             ip("198.51.100.4")
         );
+    }
+
+    #[test]
+    fn an_ipv4_mapped_peer_is_its_ipv4_address_for_trust_and_for_the_client() {
+        let config = ClientIpMiddleware::new(vec!["127.0.0.1/32".parse().expect("net")]);
+        assert_eq!(
+            config.resolve(ip("::ffff:127.0.0.1"), Some("203.0.113.7")),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            ClientIpMiddleware::default().resolve(ip("::ffff:198.51.100.1"), None),
+            ip("198.51.100.1")
+        );
+    }
+
+    #[test]
+    fn hops_with_ports_or_brackets_are_read() {
+        let config = behind_proxy();
+        for (header, client) in [
+            ("203.0.113.7:4711", "203.0.113.7"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("[2001:db8::1]", "2001:db8::1"),
+            ("2001:db8::2", "2001:db8::2"),
+            ("::ffff:203.0.113.8", "203.0.113.8"),
+            ("198.51.100.9, 10.0.0.3:8080", "198.51.100.9"),
+        ] {
+            assert_eq!(
+                config.resolve(ip("10.0.0.2"), Some(header)),
+                ip(client),
+                "{header}"
+            );
+        }
+        for garbage in [
+            "1.2.3.4:port",
+            "[::1",
+            "[::1]x",
+            "unknown",
+            "1.2.3.4:123456",
+        ] {
+            assert_eq!(
+                config.resolve(ip("10.0.0.2"), Some(garbage)),
+                ip("10.0.0.2"),
+                "{garbage}"
+            );
+        }
     }
 
     #[test]

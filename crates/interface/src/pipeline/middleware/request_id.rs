@@ -13,6 +13,7 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub struct RequestFacts {
     user: std::sync::Mutex<Option<String>>,
     unmatched: std::sync::atomic::AtomicBool,
+    head: bool,
 }
 
 impl RequestFacts {
@@ -21,6 +22,12 @@ impl RequestFacts {
         req.extensions()
             .get::<std::sync::Arc<RequestFacts>>()
             .cloned()
+    }
+
+    /// Whether the client sent `HEAD`. The router runs `GET` handlers for it with the
+    /// method rewritten to `GET`; a handler whose `GET` changes state checks this.
+    pub fn is_head(&self) -> bool {
+        self.head
     }
 
     /// Records who the auth guard recognised.
@@ -108,8 +115,11 @@ impl<E: Endpoint> Endpoint for RequestIdEndpoint<E> {
             path = %req.uri().path(),
         );
         req.extensions_mut().insert(id.clone());
-        req.extensions_mut()
-            .insert(std::sync::Arc::new(RequestFacts::default()));
+        let facts = RequestFacts {
+            head: req.method() == poem::http::Method::HEAD,
+            ..RequestFacts::default()
+        };
+        req.extensions_mut().insert(std::sync::Arc::new(facts));
         let mut response = match self.inner.call(req).instrument(span).await {
             Ok(response) => response.into_response(),
             Err(err) => err.into_response(),
