@@ -12,7 +12,7 @@ use qblog_infrastructure::store::{
     EmbeddedKeyValueStore, KeySpace, NoticeHub, RedisKeyValueStore, RedisNoticeListener,
     redis_connection_manager,
 };
-use qblog_infrastructure::testing::{REDIS_URL_VAR, matrix_url, unique_redis_prefix};
+use qblog_infrastructure::testing::{FaultRelay, REDIS_URL_VAR, matrix_url, unique_redis_prefix};
 
 /// A store under test, with whatever must live as long as it does.
 struct Subject {
@@ -311,111 +311,64 @@ async fn an_unreachable_redis_is_reported_unavailable_not_hung() {
     );
 }
 
-/// A TCP relay to Redis that can go silent on the connections it already carries
-/// without closing them: what a half-open connection looks like from this side.
-struct SilentRelay {
-    address: std::net::SocketAddr,
-    /// How many connections were accepted so far (they are numbered from 1).
-    accepted: Arc<std::sync::atomic::AtomicUsize>,
-    /// Connections numbered up to this one get nothing through any more.
-    silent_up_to: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl SilentRelay {
-    async fn start(upstream: String) -> Self {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let silent_up_to = Arc::new(AtomicUsize::new(0));
-        let (counter, silent) = (Arc::clone(&accepted), Arc::clone(&silent_up_to));
-        tokio::spawn(async move {
-            loop {
-                let Ok((client, _)) = listener.accept().await else {
-                    return;
-                };
-                let number = counter.fetch_add(1, Ordering::SeqCst) + 1;
-                let server = tokio::net::TcpStream::connect(&upstream)
-                    .await
-                    .expect("redis answers");
-                let (client_read, client_write) = client.into_split();
-                let (server_read, server_write) = server.into_split();
-                for (mut from, mut to) in [
-                    (
-                        Box::new(client_read) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
-                        Box::new(server_write) as Box<dyn tokio::io::AsyncWrite + Send + Unpin>,
-                    ),
-                    (Box::new(server_read), Box::new(client_write)),
-                ] {
-                    let silent = Arc::clone(&silent);
-                    tokio::spawn(async move {
-                        let mut buffer = [0_u8; 4096];
-                        while let Ok(read) = from.read(&mut buffer).await {
-                            if read == 0 {
-                                return;
-                            }
-                            if number <= silent.load(Ordering::SeqCst) {
-                                // Swallow everything, keep the socket open.
-                                continue;
-                            }
-                            if to.write_all(&buffer[..read]).await.is_err() {
-                                return;
-                            }
-                        }
-                    });
-                }
-            }
-        });
-        Self {
-            address,
-            accepted,
-            silent_up_to,
-        }
-    }
-
-    /// Every connection made so far goes silent; later ones work.
-    fn silence_current_connections(&self) {
-        use std::sync::atomic::Ordering;
-        self.silent_up_to
-            .store(self.accepted.load(Ordering::SeqCst), Ordering::SeqCst);
-    }
-}
-
-#[tokio::test]
-async fn a_subscription_whose_connection_goes_silent_is_replaced_and_waiters_resync() {
-    use qblog_infrastructure::store::Heartbeat;
-
-    let Some(url) = matrix_url(REDIS_URL_VAR) else {
-        return;
-    };
-    let upstream = url
-        .trim_start_matches("redis://")
+/// `host:port` of the matrix's Redis, for a relay in front of it.
+fn redis_authority(url: &str) -> String {
+    url.trim_start_matches("redis://")
         .rsplit('@')
         .next()
         .and_then(|authority| authority.split('/').next())
         .expect("host:port in the redis url")
-        .to_owned();
-    let relay = SilentRelay::start(upstream).await;
-    let keys = KeySpace::new(unique_redis_prefix());
-    let hub = Arc::new(NoticeHub::default());
-    let mut waiter: Box<dyn Subscription> = Box::new(hub.subscribe("code"));
-    let client = redis::Client::open(format!("redis://{}", relay.address)).expect("url");
-    let _listener = RedisNoticeListener::spawn_with_heartbeat(
+        .to_owned()
+}
+
+/// A notice listener through `relay`, pinging every 200 ms, with a 300 ms timeout.
+fn listener_through(
+    relay: &FaultRelay,
+    keys: &KeySpace,
+    hub: &Arc<NoticeHub>,
+) -> RedisNoticeListener {
+    use qblog_infrastructure::store::Heartbeat;
+
+    let client = redis::Client::open(format!("redis://{}", relay.address())).expect("url");
+    RedisNoticeListener::spawn_with_heartbeat(
         client,
         keys.clone(),
-        Arc::clone(&hub),
+        Arc::clone(hub),
         Heartbeat {
             every: Duration::from_millis(200),
             timeout: Duration::from_millis(300),
         },
-    );
+    )
+}
+
+/// Publishes `message` on `channel` of `keys` straight to Redis.
+async fn publish_directly(url: &str, keys: &KeySpace, channel: &str, message: &str) {
+    let direct = redis::Client::open(url).expect("url");
+    let mut publisher = direct
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis answers");
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg(keys.channel(channel))
+        .arg(message)
+        .query_async(&mut publisher)
+        .await
+        .expect("published");
+}
+
+#[tokio::test]
+async fn a_subscription_whose_connection_goes_silent_is_replaced_and_waiters_resync() {
+    let Some(url) = matrix_url(REDIS_URL_VAR) else {
+        return;
+    };
+    let relay = FaultRelay::start(redis_authority(&url)).await;
+    let keys = KeySpace::new(unique_redis_prefix());
+    let hub = Arc::new(NoticeHub::default());
+    let mut waiter: Box<dyn Subscription> = Box::new(hub.subscribe("code"));
+    let _listener = listener_through(&relay, &keys, &hub);
     assert_eq!(next_notice(&mut waiter).await, Some(Notice::Resync));
 
-    relay.silence_current_connections();
+    relay.stall_connections_up_to(relay.connections());
     // Only the heartbeat can notice: the socket stays open and nothing errors.
     let replaced = tokio::time::timeout(Duration::from_secs(5), waiter.next()).await;
     assert_eq!(
@@ -425,17 +378,33 @@ async fn a_subscription_whose_connection_goes_silent_is_replaced_and_waiters_res
     );
 
     // The new subscription delivers again.
-    let direct = redis::Client::open(url.as_str()).expect("url");
-    let mut publisher = direct
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis answers");
-    let _: i64 = redis::cmd("PUBLISH")
-        .arg(keys.channel("code"))
-        .arg("scanned")
-        .query_async(&mut publisher)
-        .await
-        .expect("published");
+    publish_directly(&url, &keys, "code", "scanned").await;
+    assert_eq!(
+        next_notice(&mut waiter).await,
+        Some(Notice::Message("scanned".to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_that_never_gets_an_answer_gives_up_and_connects_again() {
+    let Some(url) = matrix_url(REDIS_URL_VAR) else {
+        return;
+    };
+    let relay = FaultRelay::start(redis_authority(&url)).await;
+    // A proxy swallows the first connection: it opens, then nothing ever comes back.
+    relay.stall_connections_up_to(1);
+    let keys = KeySpace::new(unique_redis_prefix());
+    let hub = Arc::new(NoticeHub::default());
+    let mut waiter: Box<dyn Subscription> = Box::new(hub.subscribe("code"));
+    let _listener = listener_through(&relay, &keys, &hub);
+    let subscribed = tokio::time::timeout(Duration::from_secs(5), waiter.next()).await;
+    assert_eq!(
+        subscribed,
+        Ok(Some(Notice::Resync)),
+        "the listener hung on its first connection"
+    );
+    assert!(relay.connections() >= 2);
+    publish_directly(&url, &keys, "code", "scanned").await;
     assert_eq!(
         next_notice(&mut waiter).await,
         Some(Notice::Message("scanned".to_owned()))

@@ -366,8 +366,15 @@ async fn listen(
     heartbeat: Heartbeat,
     subscribed: &mut bool,
 ) -> anyhow::Result<()> {
-    let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.psubscribe(keys.channel_pattern()).await?;
+    // Connecting and subscribing are bounded like the ping: a connection a proxy
+    // swallowed would otherwise keep the listener waiting for good, and every
+    // long-poll sleeping through its changes.
+    let mut pubsub = tokio::time::timeout(heartbeat.timeout, client.get_async_pubsub())
+        .await
+        .map_err(|_| anyhow::anyhow!("no connection within {:?}", heartbeat.timeout))??;
+    tokio::time::timeout(heartbeat.timeout, pubsub.psubscribe(keys.channel_pattern()))
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer to SUBSCRIBE within {:?}", heartbeat.timeout))??;
     *subscribed = true;
     tracing::debug!("redis notice subscription active");
     hub.resync_all();

@@ -8,8 +8,15 @@
 //!
 //! Isolation: every test gets a fresh database (an SQLite file, or a new PostgreSQL /
 //! MySQL database dropped again when the test ends) and a unique Redis key prefix.
+//!
+//! Faults: [`FaultRelay`] sits between the service and Redis or the database and
+//! freezes, cuts or restores the connection on command.
 
 use sea_orm::{ConnectionTrait, Database, DbErr, Statement};
+
+mod relay;
+
+pub use relay::FaultRelay;
 
 /// The environment variable naming the PostgreSQL server of the matrix.
 pub const POSTGRES_URL_VAR: &str = "QBLOG_TEST_POSTGRES_URL";
