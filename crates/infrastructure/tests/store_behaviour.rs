@@ -104,6 +104,28 @@ async fn a_value_expires_after_its_ttl(store: Arc<dyn KeyValueStore>) {
     assert_eq!(store.time_to_live("short").await.ok(), Some(None));
 }
 
+both_adapters!(a_value_is_read_with_the_time_it_has_left);
+async fn a_value_is_read_with_the_time_it_has_left(store: Arc<dyn KeyValueStore>) {
+    assert_eq!(store.get_with_ttl("missing").await.ok(), Some(None));
+    store.set("timed", "v", MINUTE).await.expect("set");
+    let (value, left) = store
+        .get_with_ttl("timed")
+        .await
+        .expect("read")
+        .expect("live");
+    assert_eq!(value, "v");
+    assert!(
+        left <= MINUTE && left > MINUTE - Duration::from_secs(5),
+        "{left:?}"
+    );
+    store
+        .set("short", "v", Duration::from_millis(100))
+        .await
+        .expect("set");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(store.get_with_ttl("short").await.ok(), Some(None));
+}
+
 both_adapters!(set_if_absent_writes_only_once);
 async fn set_if_absent_writes_only_once(store: Arc<dyn KeyValueStore>) {
     assert_eq!(

@@ -85,7 +85,6 @@ impl Application {
             blog: BlogController::new(modules.blogs()),
             qrcode: QrCodeController::new(
                 modules.qrcodes(),
-                modules.clock(),
                 ThrottleGuard::new(modules.throttle()),
                 cookies,
                 QrOptions {

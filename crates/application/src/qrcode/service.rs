@@ -5,6 +5,10 @@
 //! where `transition` judges the late event (a second scanner gets a conflict). The
 //! claim — the first check that sees `confirmed` — is such a replace too, so of many
 //! racing checks exactly one receives the login.
+//!
+//! Time is the store's: a code is live while the store holds it, and the seconds left
+//! come from the store's TTL, never from comparing this instance's clock with the
+//! deadline another instance wrote.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,8 +21,8 @@ use qblog_domain::auth::AuthError;
 use qblog_domain::auth::Principal;
 use qblog_domain::clock::Clock;
 use qblog_domain::qrcode::{
-    PcInfo, PollToken, QrCode, QrCodeId, QrCodeStore, QrError, QrEvent, QrState, QrStatus,
-    QrUpdate, Scanner, transition,
+    ClaimId, LiveQrCode, PcInfo, PollToken, QrCode, QrCodeId, QrCodeStore, QrError, QrEvent,
+    QrState, QrStatus, QrUpdate, Scanner, transition,
 };
 use qblog_domain::store::Subscription;
 use qblog_domain::user::{UserError, UserRepository};
@@ -36,6 +40,8 @@ pub struct Generated {
     pub code: QrCode,
     /// The poll token, returned to the generating browser only.
     pub poll_token: PollToken,
+    /// How long the code lives (`qrcode.ttl_secs`).
+    pub lifetime: Duration,
 }
 
 /// A `check` call.
@@ -134,7 +140,7 @@ pub trait QrLoginService: Interface {
     ///
     /// # Errors
     /// [`QrError::Expired`] for an unknown or expired code.
-    async fn find(&self, id: &QrCodeId) -> Result<QrCode, QrError>;
+    async fn find(&self, id: &QrCodeId) -> Result<LiveQrCode, QrError>;
 
     /// Looks at the code once for its browser, without waiting: the answer, or — when
     /// the status is still `since` and `wait` is not zero — a [`Wake`] to check again
@@ -167,19 +173,19 @@ pub trait QrLoginService: Interface {
     /// # Errors
     /// [`QrError::Conflict`] when another user scanned it or it is past `scanned`;
     /// [`QrError::Expired`] for an unknown or expired code.
-    async fn scan(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError>;
+    async fn scan(&self, user: &Principal, id: &QrCodeId) -> Result<LiveQrCode, QrError>;
 
     /// The scanner confirms the login.
     ///
     /// # Errors
     /// [`QrError::NotScanner`], [`QrError::Conflict`] or [`QrError::Expired`].
-    async fn confirm(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError>;
+    async fn confirm(&self, user: &Principal, id: &QrCodeId) -> Result<LiveQrCode, QrError>;
 
     /// The scanner cancels the login.
     ///
     /// # Errors
     /// [`QrError::NotScanner`], [`QrError::Conflict`] or [`QrError::Expired`].
-    async fn cancel(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError>;
+    async fn cancel(&self, user: &Principal, id: &QrCodeId) -> Result<LiveQrCode, QrError>;
 }
 
 /// [`QrLoginService`] over the QR-code store, the clock, users and the auth service.
@@ -200,33 +206,28 @@ pub struct QrLoginServiceImpl {
 }
 
 impl QrLoginServiceImpl {
-    /// The live record, treating one past its deadline as gone.
-    async fn live(&self, id: &QrCodeId) -> Result<Option<QrCode>, QrError> {
-        let now = self.clock.now();
-        Ok(self
-            .codes
-            .get(id)
-            .await?
-            .filter(|code| code.expires_at > now))
-    }
-
     /// Applies `event` atomically, retrying lost races against the fresh record.
-    async fn apply(&self, id: &QrCodeId, event: QrEvent) -> Result<QrCode, QrError> {
+    async fn apply(&self, id: &QrCodeId, event: QrEvent) -> Result<LiveQrCode, QrError> {
         for _ in 0..MAX_RACES {
-            let Some(code) = self.live(id).await? else {
+            let Some(live) = self.codes.get(id).await? else {
                 return Err(QrError::Expired);
             };
-            let next_state = transition(&code.state, &event)?;
-            if next_state == code.state {
-                return Ok(code);
+            let next_state = transition(&live.code.state, &event)?;
+            if next_state == live.code.state {
+                return Ok(live);
             }
             let next = QrCode {
                 state: next_state,
-                ..code.clone()
+                ..live.code.clone()
             };
-            match self.codes.replace(&code, &next).await? {
-                QrUpdate::Applied => return Ok(next),
-                QrUpdate::Changed(_) => continue,
+            match self.codes.replace(&live.code, &next).await? {
+                QrUpdate::Applied => {
+                    return Ok(LiveQrCode {
+                        code: next,
+                        remaining: live.remaining,
+                    });
+                }
+                QrUpdate::Changed => continue,
                 QrUpdate::Gone => return Err(QrError::Expired),
             }
         }
@@ -240,18 +241,18 @@ impl QrLoginServiceImpl {
         token: &PollToken,
         claim: bool,
     ) -> Result<CheckResult, QrError> {
-        let Some(code) = self.live(id).await? else {
+        let Some(live) = self.codes.get(id).await? else {
             return Ok(CheckResult::expired());
         };
+        let code = &live.code;
         if !code.poll_token_hash.matches(token) {
             return Err(QrError::WrongToken);
         }
         if code.state.status() == QrStatus::Expired {
             return Ok(CheckResult::expired());
         }
-        let now = self.clock.now();
-        let expires_in = code.expires_in(now);
-        let remaining = (code.expires_at - now).to_std().unwrap_or_default();
+        let expires_in = live.expires_in();
+        let remaining = live.remaining;
         let scanned_by = match &code.state {
             QrState::Scanned(scanner) | QrState::Confirmed(scanner) => Some(scanner.clone()),
             _ => None,
@@ -275,8 +276,10 @@ impl QrLoginServiceImpl {
     /// Hands out the login of a confirmed code, once. `None` when another check won.
     ///
     /// The login is made first and the code marked claimed after: a failure while
-    /// making it leaves the code confirmed for the next check, and a login made by a
-    /// check that then loses the race is taken back.
+    /// making it leaves the code confirmed for the next check. A login that is not
+    /// handed out is taken back, so no session lives that nobody holds: when the claim
+    /// lost its race, and when the store failed — unless the record, read again, shows
+    /// this check's own claim (the write went through, only its answer was lost).
     async fn claim(&self, code: QrCode) -> Result<Option<Login>, QrError> {
         let QrState::Confirmed(scanner) = &code.state else {
             return Ok(None);
@@ -305,17 +308,40 @@ impl QrLoginServiceImpl {
                 ),
             })?;
         let next = QrCode {
-            state: transition(&code.state, &QrEvent::Claim)?,
+            state: transition(&code.state, &QrEvent::Claim(ClaimId::generate()))?,
             ..code.clone()
         };
-        if self.codes.replace(&code, &next).await? != QrUpdate::Applied {
-            if let Err(err) = self.auth.abandon(&login).await {
-                tracing::warn!(error = %err, "could not take back a login that lost its race");
+        let won = match self.codes.replace(&code, &next).await {
+            Ok(update) => Ok(update == QrUpdate::Applied),
+            Err(err) => match self.codes.get(&code.id).await {
+                Ok(Some(now)) if now.code == next => Ok(true),
+                _ => Err(err),
+            },
+        };
+        match won {
+            Ok(true) => {
+                tracing::info!(qrcode = %code.id, user_id = %user.id, "QR-code login handed to the PC");
+                Ok(Some(login))
             }
-            return Ok(None);
+            Ok(false) => {
+                self.take_back(&login).await;
+                Ok(None)
+            }
+            Err(err) => {
+                tracing::warn!(qrcode = %code.id, error = %err,
+                    "claiming a confirmed code failed; its login was taken back");
+                self.take_back(&login).await;
+                Err(err)
+            }
         }
-        tracing::info!(qrcode = %code.id, user_id = %user.id, "QR-code login handed to the PC");
-        Ok(Some(login))
+    }
+
+    /// Ends a login that was made but not handed out; a failure is only logged (its
+    /// session and token then expire on their own).
+    async fn take_back(&self, login: &Login) {
+        if let Err(err) = self.auth.abandon(login).await {
+            tracing::warn!(error = %err, "could not take back a login that was not handed out");
+        }
     }
 }
 
@@ -346,11 +372,15 @@ impl QrLoginService for QrLoginServiceImpl {
             poll_token_hash: poll_token.hash(),
         };
         self.codes.create(&code, self.ttl).await?;
-        Ok(Generated { code, poll_token })
+        Ok(Generated {
+            code,
+            poll_token,
+            lifetime: self.ttl,
+        })
     }
 
-    async fn find(&self, id: &QrCodeId) -> Result<QrCode, QrError> {
-        self.live(id).await?.ok_or(QrError::Expired)
+    async fn find(&self, id: &QrCodeId) -> Result<LiveQrCode, QrError> {
+        self.codes.get(id).await?.ok_or(QrError::Expired)
     }
 
     async fn check_once(&self, request: CheckRequest) -> Result<CheckOutcome, QrError> {
@@ -386,15 +416,15 @@ impl QrLoginService for QrLoginServiceImpl {
         }
     }
 
-    async fn scan(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError> {
+    async fn scan(&self, user: &Principal, id: &QrCodeId) -> Result<LiveQrCode, QrError> {
         self.apply(id, QrEvent::Scan(scanner_of(user))).await
     }
 
-    async fn confirm(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError> {
+    async fn confirm(&self, user: &Principal, id: &QrCodeId) -> Result<LiveQrCode, QrError> {
         self.apply(id, QrEvent::Confirm(user.user_id)).await
     }
 
-    async fn cancel(&self, user: &Principal, id: &QrCodeId) -> Result<QrCode, QrError> {
+    async fn cancel(&self, user: &Principal, id: &QrCodeId) -> Result<LiveQrCode, QrError> {
         self.apply(id, QrEvent::Cancel(user.user_id)).await
     }
 }

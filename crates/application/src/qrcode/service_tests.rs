@@ -72,29 +72,56 @@ impl Parts {
     fn reading(mut self, record: QrCode) -> Self {
         self.codes
             .expect_get()
-            .returning(move |_| Ok(Some(record.clone())));
+            .returning(move |_| Ok(Some(live(record.clone()))));
         self
     }
 
-    /// The store holds `record` and applies replaces to it, like the real stores.
-    fn holding(mut self, record: QrCode) -> Self {
+    /// The store holds `record` and applies replaces to it, like the real stores;
+    /// `lose_answers` makes every applied replace report a store failure, as when the
+    /// write went through and its answer was lost.
+    fn holding_with(mut self, record: QrCode, lose_answers: bool) -> Self {
         let stored = Arc::new(Mutex::new(Some(record)));
         let read = Arc::clone(&stored);
         self.codes
             .expect_get()
-            .returning(move |_| Ok(read.lock().expect("lock").clone()));
+            .returning(move |_| Ok(read.lock().expect("lock").clone().map(live)));
         self.codes.expect_replace().returning(move |current, next| {
             let mut slot = stored.lock().expect("lock");
             Ok(match slot.as_ref() {
                 None => QrUpdate::Gone,
                 Some(now) if now == current => {
                     *slot = Some(next.clone());
+                    if lose_answers {
+                        return Err(QrError::Unavailable("the reply timed out".into()));
+                    }
                     QrUpdate::Applied
                 }
-                Some(now) => QrUpdate::Changed(now.clone()),
+                Some(_) => QrUpdate::Changed,
             })
         });
         self
+    }
+
+    /// The store holds `record` and applies replaces to it, like the real stores.
+    fn holding(self, record: QrCode) -> Self {
+        self.holding_with(record, false)
+    }
+
+    /// `alice` scanned and confirmed: the claim can make her login.
+    fn confirmed_by_alice(mut self) -> Self {
+        self.users
+            .expect_find_by_id()
+            .returning(|_| Ok(Some(alice())));
+        self.auth.expect_start_login().returning(|_| Ok(login()));
+        self
+    }
+}
+
+/// How a store hands `record` out: with 110 s left by its own clock.
+fn live(record: QrCode) -> LiveQrCode {
+    LiveQrCode {
+        code: record,
+        remaining: Duration::from_secs(110),
     }
 }
 
@@ -157,20 +184,21 @@ async fn a_generated_code_stores_the_token_hash_with_the_ttl() {
 }
 
 #[tokio::test]
-async fn a_code_past_its_deadline_is_expired_even_if_still_stored() {
+async fn the_time_left_is_the_stores_whatever_this_instances_clock_says() {
     let token = PollToken::generate();
-    let mut parts = Parts::new().holding(code(QrState::Unscanned, &token));
-    parts.now = start() + chrono::Duration::seconds(121);
+    let record = code(QrState::Unscanned, &token);
+    let mut parts = Parts::new().holding(record.clone());
+    // This instance's clock runs far past the deadline the creator wrote.
+    parts.now = start() + chrono::Duration::hours(1);
     let service = parts.service();
-    assert!(matches!(
-        service
-            .scan(&principal(1), &code(QrState::Unscanned, &token).id)
-            .await,
-        Err(QrError::Expired)
-    ));
+    let scanned = service
+        .scan(&principal(1), &record.id)
+        .await
+        .expect("still live in the store");
+    assert_eq!(scanned.expires_in(), 110);
     let check = service
         .check(CheckRequest {
-            id: code(QrState::Unscanned, &token).id,
+            id: record.id,
             token,
             since: None,
             wait: Duration::ZERO,
@@ -178,7 +206,8 @@ async fn a_code_past_its_deadline_is_expired_even_if_still_stored() {
         })
         .await
         .expect("checked");
-    assert_eq!(check.status, QrStatus::Expired);
+    assert_eq!(check.status, QrStatus::Scanned);
+    assert_eq!(check.expires_in, 110);
 }
 
 #[tokio::test]
@@ -251,21 +280,20 @@ async fn a_scan_that_loses_the_race_to_another_user_is_a_conflict() {
     let mut parts = Parts::new();
     let mut reads = 0;
     let first = record.clone();
-    let won_by_other = code(QrState::Scanned(scanner(2)), &token);
-    let after = won_by_other.clone();
+    let after = code(QrState::Scanned(scanner(2)), &token);
     parts.codes.expect_get().returning(move |_| {
         reads += 1;
-        Ok(Some(if reads == 1 {
+        Ok(Some(live(if reads == 1 {
             first.clone()
         } else {
             after.clone()
-        }))
+        })))
     });
     parts
         .codes
         .expect_replace()
         .times(1)
-        .returning(move |_, _| Ok(QrUpdate::Changed(won_by_other.clone())));
+        .returning(|_, _| Ok(QrUpdate::Changed));
     let result = parts.service().scan(&principal(1), &record.id).await;
     assert!(matches!(result, Err(QrError::Conflict)));
 }
@@ -281,7 +309,7 @@ async fn repeating_a_scan_as_the_same_user_writes_nothing() {
         .scan(&principal(1), &record.id)
         .await
         .expect("no-op");
-    assert_eq!(code.state, QrState::Scanned(scanner(1)));
+    assert_eq!(code.code.state, QrState::Scanned(scanner(1)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -321,11 +349,10 @@ async fn a_login_made_by_a_check_that_loses_the_claim_is_taken_back() {
     let token = PollToken::generate();
     let record = code(QrState::Confirmed(scanner(1)), &token);
     let mut parts = Parts::new().reading(record.clone());
-    let claimed = code(QrState::Claimed(scanner(1)), &token);
     parts
         .codes
         .expect_replace()
-        .returning(move |_, _| Ok(QrUpdate::Changed(claimed.clone())));
+        .returning(|_, _| Ok(QrUpdate::Changed));
     parts
         .users
         .expect_find_by_id()
@@ -371,6 +398,71 @@ async fn a_failure_while_making_the_login_leaves_the_code_confirmed() {
             claim: true,
         })
         .await;
+    assert!(matches!(result, Err(QrError::Unavailable(_))), "{result:?}");
+}
+
+/// A plain check by the PC holding `token`.
+fn plain_check(record: &QrCode, token: PollToken) -> CheckRequest {
+    CheckRequest {
+        id: record.id.clone(),
+        token,
+        since: None,
+        wait: Duration::ZERO,
+        claim: true,
+    }
+}
+
+#[tokio::test]
+async fn a_claim_whose_answer_was_lost_still_hands_the_login_to_its_check() {
+    let token = PollToken::generate();
+    let record = code(QrState::Confirmed(scanner(1)), &token);
+    let mut parts = Parts::new()
+        .holding_with(record.clone(), true)
+        .confirmed_by_alice();
+    parts.auth.expect_abandon().never();
+    let result = parts
+        .service()
+        .check(plain_check(&record, token))
+        .await
+        .expect("the record shows this check's claim");
+    assert!(result.login.is_some());
+}
+
+#[tokio::test]
+async fn a_claim_the_store_refused_takes_its_login_back_and_leaves_the_code_confirmed() {
+    let token = PollToken::generate();
+    let record = code(QrState::Confirmed(scanner(1)), &token);
+    let mut parts = Parts::new().reading(record.clone()).confirmed_by_alice();
+    parts
+        .codes
+        .expect_replace()
+        .returning(|_, _| Err(QrError::Unavailable("down".into())));
+    parts.auth.expect_abandon().times(1).returning(|_| Ok(()));
+    let result = parts.service().check(plain_check(&record, token)).await;
+    assert!(matches!(result, Err(QrError::Unavailable(_))), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_claim_whose_outcome_cannot_be_read_takes_its_login_back() {
+    let token = PollToken::generate();
+    let record = code(QrState::Confirmed(scanner(1)), &token);
+    let mut parts = Parts::new().confirmed_by_alice();
+    let mut reads = 0;
+    let first = record.clone();
+    parts.codes.expect_get().returning(move |_| {
+        reads += 1;
+        if reads == 1 {
+            Ok(Some(live(first.clone())))
+        } else {
+            Err(QrError::Unavailable("still down".into()))
+        }
+    });
+    parts
+        .codes
+        .expect_replace()
+        .returning(|_, _| Err(QrError::Unavailable("the reply timed out".into())));
+    parts.auth.expect_abandon().times(1).returning(|_| Ok(()));
+    let result = parts.service().check(plain_check(&record, token)).await;
     assert!(matches!(result, Err(QrError::Unavailable(_))), "{result:?}");
 }
 

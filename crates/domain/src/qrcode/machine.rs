@@ -1,8 +1,8 @@
 //! The QR-code login as a pure state machine.
 //!
 //! ```text
-//!              scan(u)              confirm(u)             claim (first check)
-//!  unscanned ──────────► scanned(u) ───────────► confirmed(u) ───────────► claimed ≡ expired
+//!              scan(u)              confirm(u)            claim(c) (first check)
+//!  unscanned ──────────► scanned(u) ───────────► confirmed(u) ───────────► claimed(u, c) ≡ expired
 //!                            │
 //!                            │ cancel(u)
 //!                            ▼
@@ -15,7 +15,7 @@
 //! the other action after confirm/cancel is a conflict; confirm/cancel by anyone but
 //! the scanner is refused; a claimed code behaves as expired.
 
-use super::{QrError, QrState, Scanner};
+use super::{ClaimId, QrError, QrState, Scanner};
 use crate::user::UserId;
 
 /// Something that happens to a code.
@@ -27,8 +27,8 @@ pub enum QrEvent {
     Confirm(UserId),
     /// The phone's user cancelled it.
     Cancel(UserId),
-    /// The PC's check saw `confirmed` and takes the login.
-    Claim,
+    /// The PC's check saw `confirmed` and takes the login, under its own claim id.
+    Claim(ClaimId),
     /// The deadline passed.
     Deadline,
 }
@@ -45,13 +45,13 @@ pub fn transition(state: &QrState, event: &QrEvent) -> Result<QrState, QrError> 
 
     let is_scanner = |scanner: &Scanner, user: &UserId| scanner.user_id == *user;
     match (state, event) {
-        (_, Deadline) | (Claimed(_), _) => Err(QrError::Expired),
+        (_, Deadline) | (Claimed(..), _) => Err(QrError::Expired),
 
         (Unscanned, Scan(user)) => Ok(Scanned(user.clone())),
         (Scanned(scanner), Scan(user)) if scanner.user_id == user.user_id => Ok(state.clone()),
         (Scanned(_) | Confirmed(_) | Cancelled(_), Scan(_)) => Err(QrError::Conflict),
 
-        (Unscanned, Confirm(_) | Cancel(_) | Claim) => Err(QrError::Conflict),
+        (Unscanned, Confirm(_) | Cancel(_) | Claim(_)) => Err(QrError::Conflict),
 
         (
             Scanned(scanner) | Confirmed(scanner) | Cancelled(scanner),
@@ -62,8 +62,8 @@ pub fn transition(state: &QrState, event: &QrEvent) -> Result<QrState, QrError> 
         (Confirmed(_), Confirm(_)) | (Cancelled(_), Cancel(_)) => Ok(state.clone()),
         (Confirmed(_), Cancel(_)) | (Cancelled(_), Confirm(_)) => Err(QrError::Conflict),
 
-        (Confirmed(scanner), Claim) => Ok(Claimed(scanner.clone())),
-        (Scanned(_) | Cancelled(_), Claim) => Err(QrError::Conflict),
+        (Confirmed(scanner), Claim(claim)) => Ok(Claimed(scanner.clone(), claim.clone())),
+        (Scanned(_) | Cancelled(_), Claim(_)) => Err(QrError::Conflict),
     }
 }
 
@@ -108,6 +108,7 @@ mod tests {
         use Expect::{Conflict, Expired, NoOp, NotScanner, To};
         use QrState::{Cancelled, Claimed, Confirmed, Scanned, Unscanned};
         let (me, other) = (user(1), user(2));
+        let claim = ClaimId::from_stored("c1".to_owned());
         let events = [
             QrEvent::Scan(me.clone()),
             QrEvent::Scan(other.clone()),
@@ -115,7 +116,7 @@ mod tests {
             QrEvent::Confirm(other.user_id),
             QrEvent::Cancel(me.user_id),
             QrEvent::Cancel(other.user_id),
-            QrEvent::Claim,
+            QrEvent::Claim(claim.clone()),
             QrEvent::Deadline,
         ];
         let table: Vec<(QrState, [Expect; 8])> = vec![
@@ -154,7 +155,7 @@ mod tests {
                     NotScanner,
                     Conflict,
                     NotScanner,
-                    To(Claimed(me.clone())),
+                    To(Claimed(me.clone(), claim.clone())),
                     Expired,
                 ],
             ),
@@ -165,7 +166,7 @@ mod tests {
                 ],
             ),
             (
-                Claimed(me.clone()),
+                Claimed(me.clone(), claim.clone()),
                 [
                     Expired, Expired, Expired, Expired, Expired, Expired, Expired, Expired,
                 ],
@@ -181,7 +182,7 @@ mod tests {
     #[test]
     fn a_claimed_code_reads_as_expired() {
         assert_eq!(
-            QrState::Claimed(user(1)).status(),
+            QrState::Claimed(user(1), ClaimId::generate()).status(),
             super::super::QrStatus::Expired
         );
     }

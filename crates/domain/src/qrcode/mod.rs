@@ -11,7 +11,10 @@ mod ports;
 
 pub use error::QrError;
 pub use machine::{QrEvent, transition};
-pub use model::{PcInfo, PollToken, PollTokenHash, QrCode, QrCodeId, QrState, QrStatus, Scanner};
+pub use model::{
+    ClaimId, LiveQrCode, PcInfo, PollToken, PollTokenHash, QrCode, QrCodeId, QrState, QrStatus,
+    Scanner,
+};
 pub use ports::{QrCodeStore, QrUpdate};
 
 #[cfg(any(test, feature = "mocks"))]

@@ -1,6 +1,7 @@
 //! QR-code types.
 
 use std::fmt;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -132,8 +133,9 @@ pub enum QrState {
     Confirmed(Scanner),
     /// Cancelled by the scanner.
     Cancelled(Scanner),
-    /// Confirmed and the login handed to the PC: used up, reads as expired.
-    Claimed(Scanner),
+    /// Confirmed and the login handed to the PC: used up, reads as expired. The
+    /// [`ClaimId`] names the check that claimed it.
+    Claimed(Scanner, ClaimId),
 }
 
 /// The `status` clients see.
@@ -185,7 +187,7 @@ impl QrState {
             Self::Scanned(_) => QrStatus::Scanned,
             Self::Confirmed(_) => QrStatus::Confirmed,
             Self::Cancelled(_) => QrStatus::Cancelled,
-            Self::Claimed(_) => QrStatus::Expired,
+            Self::Claimed(..) => QrStatus::Expired,
         }
     }
 }
@@ -210,16 +212,51 @@ pub struct QrCode {
     pub state: QrState,
     /// Who asked.
     pub pc: PcInfo,
-    /// The deadline.
+    /// The deadline as the generating instance saw it, for information: expiry is
+    /// decided by the store ([`LiveQrCode::remaining`]).
     pub expires_at: DateTime<Utc>,
     /// Hash of the generating browser's poll token.
     pub poll_token_hash: PollTokenHash,
 }
 
-impl QrCode {
-    /// Seconds until the deadline (0 once past).
-    pub fn expires_in(&self, now: DateTime<Utc>) -> u64 {
-        u64::try_from((self.expires_at - now).num_seconds()).unwrap_or(0)
+/// A stored code and the time it has left, by the store's clock: the store drops the
+/// record at its deadline, and every instance asks the store rather than its own
+/// clock, so instances whose clocks disagree still agree on when a code expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveQrCode {
+    /// The record.
+    pub code: QrCode,
+    /// Time until the store drops it.
+    pub remaining: Duration,
+}
+
+impl LiveQrCode {
+    /// Whole seconds left, as clients are told.
+    pub fn expires_in(&self) -> u64 {
+        self.remaining.as_secs()
+    }
+}
+
+/// Which check claimed a code: made at random by the claiming check, so that a check
+/// whose write went through but whose answer was lost can tell its own claim from
+/// another check's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimId(String);
+
+impl ClaimId {
+    /// A new random id (UUID v4, 32 hex digits).
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    /// Rebuilds a stored id.
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 

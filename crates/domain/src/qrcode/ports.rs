@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use shaku_interface::Interface;
 
-use super::{QrCode, QrCodeId, QrError};
+use super::{LiveQrCode, QrCode, QrCodeId, QrError};
 use crate::store::Subscription;
 
 /// What [`QrCodeStore::replace`] did.
@@ -13,8 +13,8 @@ use crate::store::Subscription;
 pub enum QrUpdate {
     /// The record still was `current` and is now `next`.
     Applied,
-    /// Someone changed the record first; nothing was written. Carries what is stored.
-    Changed(QrCode),
+    /// Someone changed the record first; nothing was written (read it again).
+    Changed,
     /// The record is gone (expired).
     Gone,
 }
@@ -29,12 +29,12 @@ pub trait QrCodeStore: Interface {
     /// [`QrError::Unavailable`] when the store cannot be reached; nothing was stored.
     async fn create(&self, code: &QrCode, ttl: Duration) -> Result<(), QrError>;
 
-    /// The live code with this id.
+    /// The live code with this id and the time it has left by the store's clock.
     ///
     /// # Errors
     /// [`QrError::Unavailable`] when the store cannot be reached; an unknown or expired
     /// code is `Ok(None)`.
-    async fn get(&self, id: &QrCodeId) -> Result<Option<QrCode>, QrError>;
+    async fn get(&self, id: &QrCodeId) -> Result<Option<LiveQrCode>, QrError>;
 
     /// Atomically replaces the record `current` with `next` — only if the stored record
     /// is still exactly `current` — keeping its deadline, and notifies the code's

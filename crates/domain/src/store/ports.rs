@@ -65,6 +65,15 @@ pub trait KeyValueStore: Interface {
     /// expired key is `Ok(None)`, not an error.
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
 
+    /// Reads the live value under `key` and how long it has left, in one atomic step
+    /// and by the store's own clock: instances whose clocks disagree still agree on
+    /// when a value expires.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store cannot be reached; a missing or
+    /// expired key is `Ok(None)`.
+    async fn get_with_ttl(&self, key: &str) -> Result<Option<(String, Duration)>, StoreError>;
+
     /// Writes `value` under `key`, expiring after `ttl`.
     ///
     /// # Errors

@@ -14,7 +14,8 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::DateTime;
 use qblog_domain::qrcode::{
-    PcInfo, PollTokenHash, QrCode, QrCodeId, QrCodeStore, QrError, QrState, QrUpdate, Scanner,
+    ClaimId, LiveQrCode, PcInfo, PollTokenHash, QrCode, QrCodeId, QrCodeStore, QrError, QrState,
+    QrUpdate, Scanner,
 };
 use qblog_domain::store::{CasOutcome, KeyValueStore, Subscription};
 use qblog_domain::user::{Realname, UserId, Username};
@@ -41,6 +42,10 @@ struct StoredCode {
     id: String,
     state: String,
     by: Option<StoredScanner>,
+    /// The claim id, in the `claimed` state only (absent otherwise, so the other
+    /// states' text is what it always was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cl: Option<String>,
     ip: String,
     ua: String,
     ct: i64,
@@ -49,12 +54,12 @@ struct StoredCode {
 }
 
 fn encode(code: &QrCode) -> Result<String, QrError> {
-    let (state, by) = match &code.state {
-        QrState::Unscanned => ("unscanned", None),
-        QrState::Scanned(s) => ("scanned", Some(s)),
-        QrState::Confirmed(s) => ("confirmed", Some(s)),
-        QrState::Cancelled(s) => ("cancelled", Some(s)),
-        QrState::Claimed(s) => ("claimed", Some(s)),
+    let (state, by, claim) = match &code.state {
+        QrState::Unscanned => ("unscanned", None, None),
+        QrState::Scanned(s) => ("scanned", Some(s), None),
+        QrState::Confirmed(s) => ("confirmed", Some(s), None),
+        QrState::Cancelled(s) => ("cancelled", Some(s), None),
+        QrState::Claimed(s, claim) => ("claimed", Some(s), Some(claim)),
     };
     let stored = StoredCode {
         id: code.id.as_str().to_owned(),
@@ -64,6 +69,7 @@ fn encode(code: &QrCode) -> Result<String, QrError> {
             un: s.username.as_str().to_owned(),
             rn: s.realname.as_str().to_owned(),
         }),
+        cl: claim.map(|claim| claim.as_str().to_owned()),
         ip: code.pc.ip.clone(),
         ua: code.pc.user_agent.clone(),
         ct: code.pc.created_at.timestamp_millis(),
@@ -85,13 +91,13 @@ fn decode(text: &str) -> Result<QrCode, QrError> {
             })
         })
         .transpose()?;
-    let state = match (stored.state.as_str(), scanner) {
-        ("unscanned", None) => QrState::Unscanned,
-        ("scanned", Some(s)) => QrState::Scanned(s),
-        ("confirmed", Some(s)) => QrState::Confirmed(s),
-        ("cancelled", Some(s)) => QrState::Cancelled(s),
-        ("claimed", Some(s)) => QrState::Claimed(s),
-        (other, _) => {
+    let state = match (stored.state.as_str(), scanner, stored.cl) {
+        ("unscanned", None, None) => QrState::Unscanned,
+        ("scanned", Some(s), None) => QrState::Scanned(s),
+        ("confirmed", Some(s), None) => QrState::Confirmed(s),
+        ("cancelled", Some(s), None) => QrState::Cancelled(s),
+        ("claimed", Some(s), Some(claim)) => QrState::Claimed(s, ClaimId::from_stored(claim)),
+        (other, _, _) => {
             return Err(QrError::Unexpected(anyhow::anyhow!(
                 "a corrupt QR code in state {other}"
             )));
@@ -141,11 +147,16 @@ impl QrCodeStore for StoreQrCodeStore {
         }
     }
 
-    async fn get(&self, id: &QrCodeId) -> Result<Option<QrCode>, QrError> {
+    async fn get(&self, id: &QrCodeId) -> Result<Option<LiveQrCode>, QrError> {
         self.store
-            .get(&key(id))
+            .get_with_ttl(&key(id))
             .await?
-            .map(|text| decode(&text))
+            .map(|(text, remaining)| {
+                Ok(LiveQrCode {
+                    code: decode(&text)?,
+                    remaining,
+                })
+            })
             .transpose()
     }
 
@@ -161,7 +172,7 @@ impl QrCodeStore for StoreQrCodeStore {
             .await?;
         Ok(match outcome {
             CasOutcome::Swapped => QrUpdate::Applied,
-            CasOutcome::Mismatch { current } => QrUpdate::Changed(decode(&current)?),
+            CasOutcome::Mismatch { .. } => QrUpdate::Changed,
             CasOutcome::Missing => QrUpdate::Gone,
         })
     }
@@ -204,7 +215,7 @@ mod tests {
             QrState::Scanned(scanner.clone()),
             QrState::Confirmed(scanner.clone()),
             QrState::Cancelled(scanner.clone()),
-            QrState::Claimed(scanner),
+            QrState::Claimed(scanner, ClaimId::generate()),
         ] {
             let code = sample(state);
             let text = encode(&code).expect("encoded");

@@ -79,6 +79,14 @@ impl KeyValueStore for EmbeddedKeyValueStore {
         Ok(self.lock().live(key, now).map(|entry| entry.value.clone()))
     }
 
+    async fn get_with_ttl(&self, key: &str) -> Result<Option<(String, Duration)>, StoreError> {
+        let now = Instant::now();
+        Ok(self
+            .lock()
+            .live(key, now)
+            .map(|entry| (entry.value.clone(), entry.expires_at - now)))
+    }
+
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
         let now = Instant::now();
         self.lock().insert(key, value, now + ttl, now);

@@ -173,6 +173,23 @@ impl KeyValueStore for RedisKeyValueStore {
         self.query(redis::cmd("GET").arg(self.keys.key(key))).await
     }
 
+    async fn get_with_ttl(&self, key: &str) -> Result<Option<(String, Duration)>, StoreError> {
+        let key = self.keys.key(key);
+        let mut connection = self.connection.clone();
+        // MULTI/EXEC: one round trip, and the key cannot expire between the two reads.
+        let (value, ttl_ms): (Option<String>, i64) = redis::pipe()
+            .atomic()
+            .cmd("GET")
+            .arg(&key)
+            .cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        // PTTL: -2 for no key, -1 for none set (this adapter always sets one).
+        Ok(value.zip(u64::try_from(ttl_ms).ok().map(Duration::from_millis)))
+    }
+
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
         let cmd = redis::cmd("SET")
             .arg(self.keys.key(key))

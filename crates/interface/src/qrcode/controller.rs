@@ -13,7 +13,6 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registr
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, OpenApi};
 use qblog_application::qrcode::{CheckOutcome, CheckRequest, QrLoginService};
-use qblog_domain::clock::Clock;
 use qblog_domain::qrcode::{PollToken, QrCodeId, QrError, QrStatus};
 
 use super::dto::{
@@ -49,7 +48,6 @@ pub struct QrOptions {
 /// QR-code login.
 pub struct QrCodeController {
     codes: Arc<dyn QrLoginService>,
-    clock: Arc<dyn Clock>,
     throttle: ThrottleGuard,
     cookies: CookiePolicy,
     options: QrOptions,
@@ -59,14 +57,12 @@ impl QrCodeController {
     /// A controller over the QR-code login service.
     pub fn new(
         codes: Arc<dyn QrLoginService>,
-        clock: Arc<dyn Clock>,
         throttle: ThrottleGuard,
         cookies: CookiePolicy,
         options: QrOptions,
     ) -> Self {
         Self {
             codes,
-            clock,
             throttle,
             cookies,
             options,
@@ -166,7 +162,7 @@ impl QrCodeController {
                 "{}/api/qrcode/image?id={}",
                 self.options.public_base_url, code.id
             ),
-            expires_in: code.expires_in(self.clock.now()),
+            expires_in: generated.lifetime.as_secs(),
         }))
     }
 
@@ -303,15 +299,16 @@ impl QrCodeController {
     /// The phone's user scans a code; answers which computer is asking.
     #[oai(path = "/scan", method = "post")]
     async fn scan(&self, auth: Auth, body: Valid<QrTarget>) -> Result<Reply<ScanView>, ApiError> {
-        let code = self
+        let live = self
             .codes
             .scan(auth.principal(), &body.0)
             .await
             .map_err(counting_expiry)?;
         count("scanned");
+        let code = &live.code;
         Ok(Reply::new(ScanView {
             status: QrStatus::Scanned.as_str().to_owned(),
-            expires_in: code.expires_in(self.clock.now()),
+            expires_in: live.expires_in(),
             pc: PcView {
                 ip: code.pc.ip.clone(),
                 user_agent: code.pc.user_agent.clone(),
