@@ -12,6 +12,16 @@ async fn app_with_access_log(dir: &std::path::Path) -> TestApp {
     .await
 }
 
+/// A new QR code's id and poll token.
+async fn generate_code(app: &TestApp) -> (String, String) {
+    let response = app
+        .post_json("/api/qrcode/generate", &serde_json::json!({}))
+        .await;
+    let generated: serde_json::Value = response.json().await.expect("json");
+    let field = |name: &str| generated["data"][name].as_str().expect(name).to_owned();
+    (field("qrcode_id"), field("poll_token"))
+}
+
 /// The access log is written by a background worker: wait until `needle` shows up.
 async fn wait_for_line(path: &std::path::Path, needle: &str) -> String {
     let started = Instant::now();
@@ -66,14 +76,7 @@ async fn every_request_lands_in_the_access_log_in_combined_format() {
 async fn a_long_poll_is_logged_once_with_its_whole_wait_and_one_request_id() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = app_with_access_log(dir.path()).await;
-    let response = app
-        .post_json("/api/qrcode/generate", &serde_json::json!({}))
-        .await;
-    let generated: serde_json::Value = response.json().await.expect("json");
-    let (id, token) = (
-        generated["data"]["qrcode_id"].as_str().expect("id"),
-        generated["data"]["poll_token"].as_str().expect("token"),
-    );
+    let (id, token) = generate_code(&app).await;
     // Nothing changes: the request waits (parked outside the pipeline) for the whole
     // second, then runs through the pipeline again to answer.
     let response = app
@@ -106,6 +109,50 @@ async fn a_long_poll_is_logged_once_with_its_whole_wait_and_one_request_id() {
         .filter(|l| l.contains("/api/qrcode/check"))
         .count();
     assert_eq!(lines, 1, "{text}");
+}
+
+/// Sends `raw` (one or more requests) on a new connection, then closes it at once.
+async fn send_and_leave(app: &TestApp, raw: &str) {
+    use tokio::io::AsyncWriteExt;
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connected");
+    stream.write_all(raw.as_bytes()).await.expect("sent");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(stream);
+}
+
+#[tokio::test]
+async fn a_long_poll_whose_client_leaves_is_logged_once_as_499_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app_with_access_log(dir.path()).await;
+    for (rid, pipelined) in [
+        ("plain-leave", ""),
+        (
+            "pipelined-leave",
+            "GET /health/live HTTP/1.1\r\nhost: x\r\n\r\n",
+        ),
+    ] {
+        let (id, token) = generate_code(&app).await;
+        let started = Instant::now();
+        // Waits up to 20 s for a change that never comes; the client leaves after 0.2 s.
+        send_and_leave(
+            &app,
+            &format!(
+                "GET /api/qrcode/check?id={id}&token={token}&since=unscanned&wait=20 HTTP/1.1\r\n\
+                 host: x\r\nx-request-id: {rid}\r\n\r\n{pipelined}"
+            ),
+        )
+        .await;
+        let line = wait_for_line(&dir.path().join("access.log"), &format!("rid={rid}")).await;
+        assert!(line.contains(" 499 0 "), "{line}");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{rid}: released after {:?}",
+            started.elapsed()
+        );
+    }
 }
 
 #[tokio::test]

@@ -8,8 +8,7 @@ pub mod pipeline;
 pub mod qrcode;
 pub mod user;
 
-use poem::endpoint::BoxEndpoint;
-use poem::{EndpointExt, Response, Route};
+use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::{OpenApiService, Tags};
 
 use std::sync::Arc;
@@ -21,9 +20,12 @@ use crate::health::HealthController;
 use crate::pages::PagesController;
 use crate::pipeline::filters::ExceptionFilter;
 use crate::pipeline::guards::{GuardContext, origin_of};
-use crate::pipeline::interceptors::{AccessLog, AccessLogSink, Timing};
+use crate::pipeline::interceptors::{
+    AccessLog, AccessLogEndpoint, AccessLogSink, Timing, TimingEndpoint,
+};
 use crate::pipeline::middleware::{
-    BodyLimit, ClientIpMiddleware, RequestIdMiddleware, SecurityHeaders,
+    BodyLimit, ClientIpEndpoint, ClientIpMiddleware, RequestIdEndpoint, RequestIdMiddleware,
+    SecurityHeaders,
 };
 use crate::pipeline::park::{Unpark, UnparkEndpoint};
 use crate::qrcode::QrCodeController;
@@ -74,10 +76,19 @@ pub struct HttpOptions {
     pub metrics: Option<MetricsRenderer>,
 }
 
-/// The whole HTTP application. Its outermost layer is named, not boxed: a parked
-/// long-poll keeps that layer's future, and a boxed endpoint's would add three more
-/// request-sized slots to it.
-pub type App = UnparkEndpoint<BoxEndpoint<'static, Response>>;
+/// The whole HTTP application. The layers a parked long-poll keeps — those outside
+/// [`Unpark`] — are named, not boxed: each boxed endpoint would add request-sized
+/// slots to every waiting request.
+pub type App =
+    RequestIdEndpoint<ClientIpEndpoint<AccessLogEndpoint<TimingEndpoint<UnparkEndpoint>>>>;
+
+/// Answers `req` with `app`. The future owns what it needs, so a server can spawn it
+/// with the connection that asked.
+pub async fn answer(app: Arc<App>, req: poem::Request) -> Response {
+    app.call(req)
+        .await
+        .unwrap_or_else(poem::Error::into_response)
+}
 
 /// Assembles the whole HTTP application: routes, docs and the pipeline.
 pub fn build_app(controllers: Controllers, guard: GuardContext, options: &HttpOptions) -> App {
@@ -109,29 +120,26 @@ pub fn build_app(controllers: Controllers, guard: GuardContext, options: &HttpOp
             })),
         );
     }
-    // Innermost first: routes, body limit, CORS, exception filter, security headers,
-    // timing, access log, client address, request id, and outermost the parking of
-    // long-polls (see pipeline::park).
+    // Innermost first: routes, body limit, CORS, exception filter, security headers;
+    // then the parking of long-polls (pipeline::park), which drops all of those while a
+    // request waits; then what must see the whole request, once: timing, access log,
+    // client address, and outermost the request id and its tracing span.
     // The service's own pages send an Origin on every POST: once CORS is on, their
     // origin must be allowed too.
     let mut cors_origins = options.cors_origins.clone();
     cors_origins.push(origin_of(&options.public_base_url));
-    let app = routes
+    routes
         .nest("/", api)
         .data(guard)
         .with(BodyLimit::new(options.body_limit_bytes))
         .with_if(!options.cors_origins.is_empty(), cors(&cors_origins))
         .with(ExceptionFilter)
         .with(SecurityHeaders)
-        .with(Timing);
-    let app = match &options.access_log {
-        Some(sink) => app.with(AccessLog::new(Arc::clone(sink))).boxed(),
-        None => app.boxed(),
-    };
-    app.with(ClientIpMiddleware::new(options.trusted_proxies.clone()))
-        .with(RequestIdMiddleware)
-        .boxed()
         .with(Unpark::for_paths(&[QrCodeController::CHECK_PATH]))
+        .with(Timing)
+        .with(AccessLog::new(options.access_log.clone()))
+        .with(ClientIpMiddleware::new(options.trusted_proxies.clone()))
+        .with(RequestIdMiddleware)
 }
 
 /// CORS for the configured origins, with cookies, for the methods and headers the API

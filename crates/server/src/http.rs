@@ -7,11 +7,18 @@
 //! (`qblog_interface::pipeline::park`) that is what lets one process hold 10,000
 //! waiting browsers in under 200 MB (docs/perf.md). HTTP/2 is not offered: qblog runs
 //! behind nginx, which talks HTTP/1.1 to its upstreams.
+//!
+//! The socket is shared ([`SharedStream`]) between hyper and a watch that tells a
+//! parked long-poll when its client went away: hyper notices a closed connection only
+//! when it reads, and it does not read while a pipelined request waits in its buffer.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -22,7 +29,9 @@ use poem::http::uri::Scheme;
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Request};
 use qblog_interface::App;
-use tokio::net::TcpListener;
+use qblog_interface::pipeline::park::ClientGone;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 
 /// The response body type poem hands to hyper.
 type ResponseBody = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
@@ -77,20 +86,24 @@ pub async fn serve(
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(error = %err, "could not set TCP_NODELAY");
         }
+        let stream = Arc::new(stream);
+        let gone = client_gone(Arc::downgrade(&stream));
         let app = Arc::clone(&app);
         let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
             // Converted here, not in the future: a waiting request's future then
             // holds only what the application's own future holds.
-            let req = Request::from((
+            let mut req = Request::from((
                 req,
                 LocalAddr(Addr::SocketAddr(local)),
                 RemoteAddr(Addr::SocketAddr(peer)),
                 Scheme::HTTP,
             ));
-            let answer = app.handle(req);
+            req.extensions_mut().insert(gone.clone());
+            let answer = qblog_interface::answer(Arc::clone(&app), req);
             async move { Ok::<_, Infallible>(hyper::Response::<ResponseBody>::from(answer.await)) }
         });
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let io = TokioIo::new(SharedStream(stream));
+        let connection = graceful.watch(builder.serve_connection(io, service));
         tokio::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::debug!(error = %err, %peer, "connection ended with an error");
@@ -107,6 +120,97 @@ pub async fn serve(
     Ok(())
 }
 
+/// A connection's socket, shared by hyper (which reads and writes it) and the
+/// [`ClientGone`] watch of its requests, which only peeks.
+struct SharedStream(Arc<TcpStream>);
+
+impl AsyncRead for SharedStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.0.poll_read_ready(cx))?;
+            match self.0.try_read(buf.initialize_unfilled()) {
+                Ok(read) => {
+                    buf.advance(read);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => return Poll::Ready(Err(err)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for SharedStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write(buf) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                written => return Poll::Ready(written),
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write_vectored(bufs) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                written => return Poll::Ready(written),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // A TCP shutdown does not block.
+        Poll::Ready(socket2::SockRef::from(&*self.0).shutdown(std::net::Shutdown::Write))
+    }
+}
+
+/// Resolves when the client of a connection has gone: the socket reads end-of-stream
+/// or an error. Data waiting to be read (a pipelined request) says nothing either way,
+/// so the socket is looked at again a second later.
+fn client_gone(stream: Weak<TcpStream>) -> ClientGone {
+    ClientGone::new(move || {
+        let stream = stream.clone();
+        Box::pin(async move {
+            loop {
+                let Some(socket) = stream.upgrade() else {
+                    return;
+                };
+                let mut byte = [0_u8; 1];
+                match socket.peek(&mut byte).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {
+                        drop(socket);
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        })
+    })
+}
+
 /// The address a listener bound to `address` is reached at; port 0 picks a free one.
 ///
 /// # Errors
@@ -120,6 +224,8 @@ pub async fn bind(address: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
 #[cfg(test)]
 mod tests {
     use poem::{EndpointExt, handler};
+    use qblog_interface::pipeline::interceptors::{AccessLog, Timing};
+    use qblog_interface::pipeline::middleware::{ClientIpMiddleware, RequestIdMiddleware};
     use qblog_interface::pipeline::park::Unpark;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::sync::oneshot;
@@ -162,7 +268,14 @@ mod tests {
         tokio::task::JoinHandle<std::io::Result<()>>,
     ) {
         let (listener, address) = bind("127.0.0.1:0").await.expect("bound");
-        let app = slow.map_to_response().boxed().with(Unpark::for_paths(&[]));
+        let app = slow
+            .map_to_response()
+            .boxed()
+            .with(Unpark::for_paths(&[]))
+            .with(Timing)
+            .with(AccessLog::new(None))
+            .with(ClientIpMiddleware::default())
+            .with(RequestIdMiddleware);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(serve(
             listener,

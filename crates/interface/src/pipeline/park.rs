@@ -1,33 +1,38 @@
 //! Parking: how a long-poll waits without holding the request pipeline.
 //!
 //! A handler with nothing new to say answers [`Parkable::Parked`] with a wake future
-//! instead of waiting itself. The response travels back out through the pipeline
-//! (the access log and metrics leave it alone) to [`Unpark`], the outermost layer,
-//! which drops it — and with it every future the pipeline held for the request — then
-//! waits on the wake and runs a copy of the request through the pipeline again,
-//! marked [`Resumed`]. The second run answers or parks again.
+//! instead of waiting itself. The response travels back out through the pipeline to
+//! [`Unpark`], which drops it — and with it every future the pipeline inside it held
+//! for the request — then waits on the wake and runs a copy of the request through
+//! that pipeline again, marked [`Resumed`]. The second run answers or parks again.
 //!
 //! A waiting request so costs its connection, the copy of its head and the wake
 //! (a subscription and a timer), not the dozen nested futures of routing, middleware
-//! and handler: that is what lets one process hold ten thousand long-polls.
+//! and handler: that is what lets one process hold ten thousand long-polls. Only the
+//! small layers that must see the whole request — its id and span, the client address,
+//! the access log and metrics, which record it once from arrival to answer — sit
+//! outside [`Unpark`] and wait with it.
+//!
+//! While it waits, a parked request also watches its connection ([`ClientGone`],
+//! given by the server): a client that goes away ends the wait, and the request is
+//! answered `499` — nginx's "client closed request" — for the log and metrics only.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use futures_util::FutureExt;
 use poem::http::header::HeaderValue;
 use poem::http::uri::Scheme;
-use poem::http::{HeaderMap, Method, StatusCode, Uri, Version};
+use poem::http::{Extensions, HeaderMap, Method, StatusCode, Uri, Version};
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, IntoResponse, Middleware, Request, RequestParts, Response, Result};
 use poem_openapi::ApiResponse;
 use poem_openapi::registry::{MetaResponses, Registry};
 
 use crate::pipeline::filters::{ApiError, log};
-use crate::pipeline::middleware::REQUEST_ID_HEADER;
+use crate::pipeline::middleware::RequestId;
 
 type WakeFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -51,11 +56,6 @@ impl Parked {
         }
     }
 
-    /// Whether `response` is a parked request rather than an answer.
-    pub fn is_parked(response: &Response) -> bool {
-        response.extensions().get::<Self>().is_some()
-    }
-
     fn take_wake(&self) -> Option<WakeFuture> {
         self.wake
             .lock()
@@ -69,8 +69,6 @@ impl Parked {
 pub struct Resumed {
     /// When the client's wait ends.
     pub deadline: tokio::time::Instant,
-    /// When the request first arrived, for its duration in logs and metrics.
-    pub started: Instant,
 }
 
 impl Resumed {
@@ -78,11 +76,42 @@ impl Resumed {
     pub fn of(req: &Request) -> Option<Self> {
         req.extensions().get::<Self>().copied()
     }
+}
 
-    /// When `req` first arrived: now, unless it is a resumed request.
-    pub fn started(req: &Request) -> Instant {
-        Self::of(req).map_or_else(Instant::now, |resumed| resumed.started)
+type GoneFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Tells when a request's client has gone away: the server puts one into each
+/// request's extensions. A parked request stops waiting when it resolves.
+#[derive(Clone)]
+pub struct ClientGone(Arc<dyn Fn() -> GoneFuture + Send + Sync>);
+
+impl ClientGone {
+    /// `watch` makes a future that resolves once the client is gone.
+    pub fn new(watch: impl Fn() -> GoneFuture + Send + Sync + 'static) -> Self {
+        Self(Arc::new(watch))
     }
+
+    fn of(req: &Request) -> Option<Self> {
+        req.extensions().get::<Self>().cloned()
+    }
+
+    fn wait(&self) -> GoneFuture {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for ClientGone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientGone")
+    }
+}
+
+/// nginx's "client closed request": what a request whose client left is logged as.
+pub const CLIENT_CLOSED_REQUEST: u16 = 499;
+
+fn client_closed() -> Response {
+    let status = StatusCode::from_u16(CLIENT_CLOSED_REQUEST).unwrap_or(StatusCode::BAD_REQUEST);
+    Response::builder().status(status).finish()
 }
 
 /// A handler's answer, or its request parked until something may have changed.
@@ -118,12 +147,14 @@ impl<R: ApiResponse> ApiResponse for Parkable<R> {
 }
 
 /// What is kept of a parked request to run it again: its head, not its body (only
-/// `GET` and `HEAD` requests park).
+/// `GET` and `HEAD` requests park), and what the outer layers attached to it (its id,
+/// client address, facts).
 struct Head {
     method: Method,
     uri: Uri,
     version: Version,
     headers: HeaderMap,
+    extensions: Extensions,
     local: LocalAddr,
     remote: RemoteAddr,
     scheme: Scheme,
@@ -146,22 +177,20 @@ impl Head {
             uri,
             version: req.version(),
             headers,
+            extensions: req.extensions().clone(),
             local: req.local_addr().clone(),
             remote: req.remote_addr().clone(),
             scheme: req.scheme().clone(),
         })
     }
 
-    fn request(&self, resumed: Resumed, request_id: Option<&HeaderValue>) -> Request {
+    fn request(&self, resumed: Resumed) -> Request {
         let (mut parts, ()) = poem::http::Request::new(()).into_parts();
         parts.method = self.method.clone();
         parts.uri = self.uri.clone();
         parts.version = self.version;
         parts.headers = self.headers.clone();
-        // The same id in both runs, whether the client sent one or not.
-        if let Some(id) = request_id {
-            parts.headers.insert(REQUEST_ID_HEADER, id.clone());
-        }
+        parts.extensions = self.extensions.clone();
         parts.extensions.insert(resumed);
         let parts = RequestParts::from((
             parts,
@@ -173,8 +202,8 @@ impl Head {
     }
 }
 
-/// Runs parked requests again once they wake; must be the outermost layer, so that
-/// nothing of the pipeline stays alive while a request waits.
+/// Runs parked requests again once they wake. Everything inside it is dropped while a
+/// request waits; keep only small, whole-request layers outside it.
 #[derive(Debug, Clone)]
 pub struct Unpark {
     paths: Arc<[&'static str]>,
@@ -191,23 +220,25 @@ impl Unpark {
 }
 
 impl<E: Endpoint + 'static> Middleware<E> for Unpark {
-    type Output = UnparkEndpoint<E>;
+    type Output = UnparkEndpoint;
 
     fn transform(&self, inner: E) -> Self::Output {
+        let inner = Arc::new(inner);
         UnparkEndpoint {
-            inner: Arc::new(inner),
+            run: Arc::new(move |req| run(Arc::clone(&inner), req)),
             paths: Arc::clone(&self.paths),
         }
     }
 }
 
-/// The endpoint produced by [`Unpark`].
-pub struct UnparkEndpoint<E> {
-    inner: Arc<E>,
+type Run = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// The endpoint produced by [`Unpark`]. The pipeline inside is reached through `run`,
+/// so the endpoint's type does not carry it (nor its lifetimes).
+pub struct UnparkEndpoint {
+    run: Arc<dyn Fn(Request) -> Run + Send + Sync>,
     paths: Arc<[&'static str]>,
 }
-
-type Run = Pin<Box<dyn Future<Output = Response> + Send>>;
 
 /// One run through the pipeline, boxed and owning what it needs: its size is freed
 /// when it ends, and a parked request keeps none of it.
@@ -220,53 +251,64 @@ fn run<E: Endpoint + 'static>(inner: Arc<E>, req: Request) -> Run {
     })
 }
 
-impl<E: Endpoint + 'static> UnparkEndpoint<E> {
+impl UnparkEndpoint {
     /// Answers `req`, parking and resuming it as often as the pipeline asks.
     ///
     /// The request is taken apart before the returned future exists, so that future
     /// holds only the copied head, a few words and — while parked — the wake; not
     /// the request, and not the pipeline's futures.
-    pub fn handle(&self, req: Request) -> impl Future<Output = Response> + Send + use<E> {
+    pub fn handle(&self, req: Request) -> impl Future<Output = Response> + Send + 'static {
         // HEAD runs the GET handler in poem, so it may park as well.
         let may_park = matches!(*req.method(), Method::GET | Method::HEAD)
             && self.paths.contains(&req.uri().path());
         let head = if may_park { Head::copy(&req) } else { None };
-        let started = Instant::now();
-        let inner = Arc::clone(&self.inner);
-        let first = run(Arc::clone(&inner), req);
+        let gone = if may_park { ClientGone::of(&req) } else { None };
+        let runner = Arc::clone(&self.run);
+        let first = runner(req);
         async move {
             let mut response = first.await;
             loop {
                 let Some(parked) = response.extensions_mut().remove::<Parked>() else {
                     return response;
                 };
-                let request_id = response.headers().get(REQUEST_ID_HEADER).cloned();
                 let (Some(head), Some(wake)) = (&head, parked.take_wake()) else {
                     // Parked on a route not declared here: a wiring mistake.
                     let error =
                         ApiError::internal("a request parked on a route Unpark does not resume");
                     log(&error);
-                    let id = request_id.as_ref().and_then(|id| id.to_str().ok());
-                    return error.to_response(id.unwrap_or_default());
+                    let id = head
+                        .as_ref()
+                        .and_then(|head| head.extensions.get::<RequestId>())
+                        .map_or("-", |id| id.0.as_str());
+                    return error.to_response(id);
                 };
                 drop(response);
-                if AssertUnwindSafe(wake).catch_unwind().await.is_err() {
-                    // The resumed run reports the state as it is; the panic is logged.
-                    let error = ApiError::internal("a parked request's wake panicked");
-                    log(&error);
-                }
-                let resumed = Resumed {
-                    deadline: parked.deadline,
-                    started,
+                let gone_wait = async {
+                    match &gone {
+                        Some(gone) => gone.wait().await,
+                        None => std::future::pending().await,
+                    }
                 };
-                let again = head.request(resumed, request_id.as_ref());
-                response = run(Arc::clone(&inner), again).await;
+                tokio::select! {
+                    woke = AssertUnwindSafe(wake).catch_unwind() => {
+                        if woke.is_err() {
+                            // The resumed run reports the state as it is; the panic is logged.
+                            let error = ApiError::internal("a parked request's wake panicked");
+                            log(&error);
+                        }
+                    }
+                    () = gone_wait => return client_closed(),
+                }
+                let again = head.request(Resumed {
+                    deadline: parked.deadline,
+                });
+                response = runner(again).await;
             }
         }
     }
 }
 
-impl<E: Endpoint + 'static> Endpoint for UnparkEndpoint<E> {
+impl Endpoint for UnparkEndpoint {
     type Output = Response;
 
     fn call(&self, req: Request) -> impl Future<Output = Result<Response>> + Send {
@@ -345,8 +387,8 @@ mod tests {
         assert!(body.contains("\"code\":\"internal\""), "{body}");
     }
 
-    /// Parks its first run (answering with request id `abc`) and answers the resumed
-    /// one; records `what` of every run's request.
+    /// Parks its first run and answers the resumed one; records `what` of every run's
+    /// request.
     fn recording<T: Send + 'static>(
         what: fn(&Request) -> T,
     ) -> (impl Endpoint<Output = Response>, Arc<Mutex<Vec<T>>>) {
@@ -359,15 +401,11 @@ mod tests {
                 if Resumed::of(&req).is_some() {
                     return Parkable::Ready("done").into_response();
                 }
-                let mut response = Parkable::<&str>::Parked(Parked::new(
+                Parkable::<&str>::Parked(Parked::new(
                     tokio::time::Instant::now(),
                     std::future::ready(()),
                 ))
-                .into_response();
-                response
-                    .headers_mut()
-                    .insert(REQUEST_ID_HEADER, HeaderValue::from_static("abc"));
-                response
+                .into_response()
             }
         });
         (endpoint, seen)
@@ -412,25 +450,53 @@ mod tests {
         let (endpoint, seen) = recording(|req| {
             (
                 req.header("x-client").map(str::to_owned),
-                req.header(REQUEST_ID_HEADER).map(str::to_owned),
+                RequestId::of(req),
             )
         });
         let app = endpoint.with(Unpark::for_paths(&["/wait"]));
-        app.call(
-            Request::builder()
-                .uri_str("/wait")
-                .header("x-client", "pc")
-                .finish(),
-        )
-        .await
-        .expect("answered");
+        let mut request = Request::builder()
+            .uri_str("/wait")
+            .header("x-client", "pc")
+            .finish();
+        request.extensions_mut().insert(RequestId("abc".to_owned()));
+        app.call(request).await.expect("answered");
         let seen = seen.lock().expect("lock").clone();
         assert_eq!(
             seen,
             vec![
-                (Some("pc".to_owned()), None),
-                (Some("pc".to_owned()), Some("abc".to_owned())),
+                (Some("pc".to_owned()), "abc".to_owned()),
+                (Some("pc".to_owned()), "abc".to_owned()),
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_parked_request_whose_client_leaves_stops_waiting_and_is_answered_499() {
+        let endpoint = make(|_req: Request| async move {
+            // Parks for an hour: only the client leaving can end it in time.
+            Parkable::<&str>::Parked(Parked::new(
+                tokio::time::Instant::now() + Duration::from_secs(3600),
+                tokio::time::sleep(Duration::from_secs(3600)),
+            ))
+            .into_response()
+        });
+        let app = endpoint.with(Unpark::for_paths(&["/wait"]));
+        let (leave, left) = tokio::sync::watch::channel(false);
+        let mut request = Request::builder().uri_str("/wait").finish();
+        request.extensions_mut().insert(ClientGone::new(move || {
+            let mut left = left.clone();
+            Box::pin(async move {
+                let _ = left.wait_for(|gone| *gone).await;
+            })
+        }));
+        let answer = tokio::spawn(async move { app.call(request).await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        leave.send_replace(true);
+        let response = tokio::time::timeout(Duration::from_secs(5), answer)
+            .await
+            .expect("released at once")
+            .expect("joined")
+            .expect("answered");
+        assert_eq!(response.status().as_u16(), CLIENT_CLOSED_REQUEST);
     }
 }

@@ -8,15 +8,25 @@
 //! Secrets in query strings (`token=`, `password=`) are written as `[REDACTED]`.
 //! Where lines go is the [`AccessLogSink`]'s business (the server writes them to a
 //! daily-rotated file without blocking the request).
+//!
+//! Every request is logged once, with its real outcome: it sits outside the parking
+//! of long-polls, so a parked request is one line from arrival to answer; a request
+//! whose client disconnects before the answer (its future is dropped) is logged with
+//! status 499, as nginx does; a response body that cannot be read becomes a 500.
 
 use std::sync::Arc;
+use std::time::Instant;
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use http_body::Body as _;
+use http_body_util::combinators::BoxBody;
 use poem::http::header::{REFERER, USER_AGENT};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
+use crate::pipeline::filters::{ApiError, log};
 use crate::pipeline::middleware::{ClientIp, RequestFacts, RequestId};
-use crate::pipeline::park::{Parked, Resumed};
+use crate::pipeline::park::CLIENT_CLOSED_REQUEST;
 
 /// Where access-log lines go.
 pub trait AccessLogSink: Send + Sync {
@@ -143,15 +153,15 @@ pub fn redacted_target(path: &str, query: Option<&str>) -> String {
     format!("{path}?{}", parts.join("&"))
 }
 
-/// Writes one access-log line per request.
+/// Writes one access-log line per request (nothing when built without a sink).
 #[derive(Clone)]
 pub struct AccessLog {
-    sink: Arc<dyn AccessLogSink>,
+    sink: Option<Arc<dyn AccessLogSink>>,
 }
 
 impl AccessLog {
-    /// Sends lines to `sink`.
-    pub fn new(sink: Arc<dyn AccessLogSink>) -> Self {
+    /// Sends lines to `sink`; `None` writes nothing.
+    pub fn new(sink: Option<Arc<dyn AccessLogSink>>) -> Self {
         Self { sink }
     }
 }
@@ -162,7 +172,7 @@ impl<E: Endpoint> Middleware<E> for AccessLog {
     fn transform(&self, inner: E) -> Self::Output {
         AccessLogEndpoint {
             inner,
-            sink: Arc::clone(&self.sink),
+            sink: self.sink.clone(),
         }
     }
 }
@@ -170,7 +180,7 @@ impl<E: Endpoint> Middleware<E> for AccessLog {
 /// The endpoint produced by [`AccessLog`].
 pub struct AccessLogEndpoint<E> {
     inner: E,
-    sink: Arc<dyn AccessLogSink>,
+    sink: Option<Arc<dyn AccessLogSink>>,
 }
 
 fn header(req: &Request, name: poem::http::HeaderName) -> Option<String> {
@@ -180,44 +190,101 @@ fn header(req: &Request, name: poem::http::HeaderName) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A request's line until it is written: on drop without an answer — the client
+/// went away and the request's future with it — it is written with status 499.
+struct PendingLine {
+    sink: Arc<dyn AccessLogSink>,
+    record: Option<AccessRecord>,
+    started: Instant,
+    facts: Option<Arc<RequestFacts>>,
+}
+
+impl PendingLine {
+    fn write(&mut self, status: u16, bytes: usize) {
+        if let Some(mut record) = self.record.take() {
+            record.status = status;
+            record.bytes = bytes;
+            record.user = self.facts.as_ref().and_then(|facts| facts.user());
+            record.duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+            self.sink.write_line(&record.to_line());
+        }
+    }
+}
+
+impl Drop for PendingLine {
+    fn drop(&mut self) {
+        self.write(CLIENT_CLOSED_REQUEST, 0);
+    }
+}
+
+/// The body's size when it is known without reading it (every in-memory body).
+fn known_size(response: &mut Response) -> Option<usize> {
+    let body: BoxBody<Bytes, std::io::Error> = response.take_body().into();
+    let size = body.size_hint().exact();
+    response.set_body(Body::from(body));
+    size.map(|size| usize::try_from(size).unwrap_or(usize::MAX))
+}
+
+/// The response and its body's size. A body of unknown size is read (to count it); one
+/// that fails to read becomes a 500 envelope.
+async fn measured(mut response: Response, request_id: &str) -> (Response, usize) {
+    if let Some(size) = known_size(&mut response) {
+        return (response, size);
+    }
+    match response.take_body().into_bytes().await {
+        Ok(bytes) => {
+            let size = bytes.len();
+            response.set_body(Body::from_bytes(bytes));
+            (response, size)
+        }
+        Err(err) => {
+            let error = ApiError::internal(format!("the response body could not be read: {err}"));
+            log(&error);
+            let mut response = error.to_response(request_id);
+            let size = known_size(&mut response).unwrap_or(0);
+            (response, size)
+        }
+    }
+}
+
 impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Response> {
-        // A resumed long-poll is logged once, from when it first arrived.
-        let started = Resumed::started(&req);
-        let mut record = AccessRecord {
-            remote: ClientIp::of(&req).to_string(),
-            user: None,
-            time: Utc::now() - chrono::TimeDelta::from_std(started.elapsed()).unwrap_or_default(),
-            method: req.method().to_string(),
-            target: redacted_target(req.uri().path(), req.uri().query()),
-            version: format!("{:?}", req.version()),
-            status: 0,
-            bytes: 0,
-            referer: header(&req, REFERER),
-            user_agent: header(&req, USER_AGENT),
-            request_id: RequestId::of(&req),
-            duration_ms: 0.0,
+        let Some(sink) = &self.sink else {
+            return Ok(self
+                .inner
+                .call(req)
+                .await
+                .map_or_else(poem::Error::into_response, IntoResponse::into_response));
         };
-        let facts = RequestFacts::of(&req);
-        let mut response = match self.inner.call(req).await {
-            Ok(response) => response.into_response(),
-            Err(err) => err.into_response(),
+        let request_id = RequestId::of(&req);
+        let mut line = PendingLine {
+            sink: Arc::clone(sink),
+            record: Some(AccessRecord {
+                remote: ClientIp::of(&req).to_string(),
+                user: None,
+                time: Utc::now(),
+                method: req.method().to_string(),
+                target: redacted_target(req.uri().path(), req.uri().query()),
+                version: format!("{:?}", req.version()),
+                status: 0,
+                bytes: 0,
+                referer: header(&req, REFERER),
+                user_agent: header(&req, USER_AGENT),
+                request_id: request_id.clone(),
+                duration_ms: 0.0,
+            }),
+            started: Instant::now(),
+            facts: RequestFacts::of(&req),
         };
-        if Parked::is_parked(&response) {
-            // Not answered yet: the resumed run writes the line.
-            return Ok(response);
-        }
-        // Responses are small and already in memory; counting their bytes costs no copy.
-        let body = response.take_body();
-        let bytes = body.into_bytes().await.unwrap_or_default();
-        record.bytes = bytes.len();
-        response.set_body(Body::from_bytes(bytes));
-        record.status = response.status().as_u16();
-        record.user = facts.and_then(|facts| facts.user());
-        record.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        self.sink.write_line(&record.to_line());
+        let response = self
+            .inner
+            .call(req)
+            .await
+            .map_or_else(poem::Error::into_response, IntoResponse::into_response);
+        let (response, bytes) = measured(response, &request_id).await;
+        line.write(response.status().as_u16(), bytes);
         Ok(response)
     }
 }
@@ -260,6 +327,77 @@ mod tests {
         let line = r.to_line();
         assert!(!line.contains('\n'));
         assert!(line.contains(r#""evil\" \\ \x0a next""#), "{line}");
+    }
+
+    /// Keeps the lines written to it.
+    #[derive(Default)]
+    struct Lines(std::sync::Mutex<Vec<String>>);
+
+    impl AccessLogSink for Lines {
+        fn write_line(&self, line: &str) {
+            self.0.lock().expect("lock").push(line.to_owned());
+        }
+    }
+
+    async fn logged(endpoint: impl Endpoint + 'static) -> (u16, Vec<String>) {
+        use poem::EndpointExt;
+        let lines = Arc::new(Lines::default());
+        let sink: Arc<dyn AccessLogSink> = Arc::clone(&lines) as Arc<dyn AccessLogSink>;
+        let app = endpoint.with(AccessLog::new(Some(sink)));
+        let response = app
+            .call(Request::builder().uri_str("/x").finish())
+            .await
+            .expect("answered");
+        let status = response.status().as_u16();
+        let written = lines.0.lock().expect("lock").clone();
+        (status, written)
+    }
+
+    #[tokio::test]
+    async fn a_response_is_logged_with_its_status_and_size_without_reading_it() {
+        let (status, lines) = logged(poem::endpoint::make_sync(|_| "twelve bytes")).await;
+        assert_eq!(status, 200);
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0].contains("\"GET /x HTTP/1.1\" 200 12 "),
+            "{}",
+            lines[0]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_fails_to_read_is_answered_and_logged_as_a_500() {
+        let (status, lines) = logged(poem::endpoint::make_sync(|_| {
+            let failing = futures_util::stream::iter([Err::<Bytes, _>(std::io::Error::other(
+                "the disk went away",
+            ))]);
+            Response::builder().body(Body::from_bytes_stream(failing))
+        }))
+        .await;
+        assert_eq!(status, 500);
+        assert!(lines[0].contains("\" 500 "), "{}", lines[0]);
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_before_its_answer_is_logged_as_499() {
+        use poem::EndpointExt;
+        let lines = Arc::new(Lines::default());
+        let sink: Arc<dyn AccessLogSink> = Arc::clone(&lines) as Arc<dyn AccessLogSink>;
+        let app = poem::endpoint::make(|_| async {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            "late"
+        })
+        .with(AccessLog::new(Some(sink)));
+        let call = app.call(Request::builder().uri_str("/slow").finish());
+        let gave_up = tokio::time::timeout(std::time::Duration::from_millis(20), call).await;
+        assert!(gave_up.is_err());
+        let lines = lines.0.lock().expect("lock").clone();
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0].contains("\"GET /slow HTTP/1.1\" 499 0 "),
+            "{}",
+            lines[0]
+        );
     }
 
     #[test]

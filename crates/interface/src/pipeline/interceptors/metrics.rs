@@ -8,11 +8,19 @@
 //! `unmatched`), and methods outside the standard ones are `other` (the HTTP parser
 //! accepts any token as a method).
 
+//!
+//! Like the access log it sits outside the parking of long-polls (a parked request is
+//! counted once, with its whole wait), and a request whose client disconnected first
+//! is counted with status 499.
+
+use std::sync::Arc;
+use std::time::Instant;
+
 use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 use crate::pipeline::middleware::RequestFacts;
-use crate::pipeline::park::{Parked, Resumed};
+use crate::pipeline::park::CLIENT_CLOSED_REQUEST;
 
 /// Records `qblog_http_requests_total` and `qblog_http_request_duration_seconds`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -56,41 +64,69 @@ fn route_label(path: &str) -> String {
     }
 }
 
-impl<E: Endpoint> Endpoint for TimingEndpoint<E> {
-    type Output = Response;
+/// A request's measurement until it is recorded; on drop without an answer (the
+/// client went away) it is recorded with status 499.
+struct PendingCount {
+    method: &'static str,
+    path: String,
+    facts: Option<Arc<RequestFacts>>,
+    started: Instant,
+    done: bool,
+}
 
-    async fn call(&self, req: Request) -> Result<Response> {
-        let started = Resumed::started(&req);
-        let method = method_label(req.method());
-        let path = req.uri().path().to_owned();
-        let facts = RequestFacts::of(&req);
-        let response = match self.inner.call(req).await {
-            Ok(response) => response.into_response(),
-            Err(err) => err.into_response(),
-        };
-        if Parked::is_parked(&response) {
-            // Counted once, when the resumed run answers.
-            return Ok(response);
-        }
-        let route = if facts.is_some_and(|facts| facts.is_unmatched()) {
+impl PendingCount {
+    fn record(&mut self, status: u16) {
+        self.done = true;
+        let route = if self
+            .facts
+            .as_ref()
+            .is_some_and(|facts| facts.is_unmatched())
+        {
             "unmatched".to_owned()
         } else {
-            route_label(&path)
+            route_label(&self.path)
         };
-        let status = response.status().as_u16().to_string();
         metrics::counter!(
             "qblog_http_requests_total",
-            "method" => method,
+            "method" => self.method,
             "route" => route.clone(),
-            "status" => status,
+            "status" => status.to_string(),
         )
         .increment(1);
         metrics::histogram!(
             "qblog_http_request_duration_seconds",
-            "method" => method,
+            "method" => self.method,
             "route" => route,
         )
-        .record(started.elapsed().as_secs_f64());
+        .record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+impl Drop for PendingCount {
+    fn drop(&mut self) {
+        if !self.done {
+            self.record(CLIENT_CLOSED_REQUEST);
+        }
+    }
+}
+
+impl<E: Endpoint> Endpoint for TimingEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> Result<Response> {
+        let mut pending = PendingCount {
+            method: method_label(req.method()),
+            path: req.uri().path().to_owned(),
+            facts: RequestFacts::of(&req),
+            started: Instant::now(),
+            done: false,
+        };
+        let response = self
+            .inner
+            .call(req)
+            .await
+            .map_or_else(poem::Error::into_response, IntoResponse::into_response);
+        pending.record(response.status().as_u16());
         Ok(response)
     }
 }
@@ -104,30 +140,44 @@ mod tests {
     use poem::{EndpointExt, IntoResponse};
 
     use super::*;
-    use crate::pipeline::park::{Parkable, Parked};
 
-    /// Runs `req` through `Timing` around `answer`, on this thread, with a recorder
-    /// of its own; returns the request counts recorded.
-    fn counted(answer: fn() -> Parkable<&'static str>) -> Vec<u64> {
+    /// Runs `GET /api/x` through `Timing` around an endpoint that answers after
+    /// `delay`, on this thread, with a recorder of its own, giving up after `patience`
+    /// (as a client that disconnects does); returns the statuses counted.
+    fn counted(delay: Duration, patience: Duration) -> Vec<(String, u64)> {
         let recorder = DebuggingRecorder::new();
         let snapshotter = recorder.snapshotter();
-        let app = make(move |_| async move { answer().into_response() }).with(Timing);
+        let app = make(move |_| async move {
+            tokio::time::sleep(delay).await;
+            "done".into_response()
+        })
+        .with(Timing);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .expect("runtime");
         metrics::with_local_recorder(&recorder, || {
-            runtime.block_on(app.call(Request::builder().uri_str("/api/x").finish()))
-        })
-        .expect("answered");
+            runtime.block_on(async {
+                let call = app.call(Request::builder().uri_str("/api/x").finish());
+                let _ = tokio::time::timeout(patience, call).await;
+            });
+        });
         snapshotter
             .snapshot()
             .into_vec()
             .into_iter()
             .filter(|(key, ..)| key.key().name() == "qblog_http_requests_total")
-            .filter_map(|(.., value)| match value {
-                DebugValue::Counter(count) => Some(count),
-                _ => None,
+            .filter_map(|(key, .., value)| {
+                let status = key
+                    .key()
+                    .labels()
+                    .find(|label| label.key() == "status")
+                    .map(|label| label.value().to_owned())
+                    .unwrap_or_default();
+                match value {
+                    DebugValue::Counter(count) => Some((status, count)),
+                    _ => None,
+                }
             })
             .collect()
     }
@@ -144,18 +194,14 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_is_counted() {
-        assert_eq!(counted(|| Parkable::Ready("done")), vec![1]);
+    fn an_answer_is_counted_once_with_its_status() {
+        let counts = counted(Duration::ZERO, Duration::from_secs(5));
+        assert_eq!(counts, vec![("200".to_owned(), 1)]);
     }
 
     #[test]
-    fn a_parked_request_is_not_counted_until_it_answers() {
-        let parked = || {
-            Parkable::Parked(Parked::new(
-                tokio::time::Instant::now() + Duration::from_secs(1),
-                std::future::ready(()),
-            ))
-        };
-        assert_eq!(counted(parked), Vec::<u64>::new());
+    fn a_request_whose_client_left_is_counted_as_499() {
+        let counts = counted(Duration::from_secs(5), Duration::from_millis(20));
+        assert_eq!(counts, vec![("499".to_owned(), 1)]);
     }
 }

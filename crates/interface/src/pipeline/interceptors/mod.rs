@@ -9,6 +9,6 @@ mod access_log;
 mod envelope;
 mod metrics;
 
-pub use access_log::{AccessLog, AccessLogSink, AccessRecord, redacted_target};
+pub use access_log::{AccessLog, AccessLogEndpoint, AccessLogSink, AccessRecord, redacted_target};
 pub use envelope::{Envelope, PagedReply, Reply, SessionReply, TOTAL_COUNT_HEADER};
-pub use metrics::Timing;
+pub use metrics::{Timing, TimingEndpoint, method_label};

@@ -15,6 +15,8 @@ mod request_id;
 mod security_headers;
 
 pub use body_limit::BodyLimit;
-pub use client_ip::{ClientIp, ClientIpMiddleware};
-pub use request_id::{REQUEST_ID_HEADER, RequestFacts, RequestId, RequestIdMiddleware};
+pub use client_ip::{ClientIp, ClientIpEndpoint, ClientIpMiddleware};
+pub use request_id::{
+    REQUEST_ID_HEADER, RequestFacts, RequestId, RequestIdEndpoint, RequestIdMiddleware,
+};
 pub use security_headers::SecurityHeaders;
