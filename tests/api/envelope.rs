@@ -44,10 +44,38 @@ async fn a_wrong_method_is_a_405_envelope() {
         .send()
         .await
         .expect("sent");
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
     assert_envelope(
         response,
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
+    )
+    .await;
+    let response = app.get("/api/blog/new").await;
+    assert_eq!(response.headers()["allow"], "POST");
+}
+
+#[tokio::test]
+async fn an_overlong_target_is_414_and_oversized_headers_431_in_the_envelope() {
+    let app = spawn_app().await;
+    let long = format!("/api/blog/list?keyword={}", "k".repeat(9 * 1024));
+    assert_envelope(
+        app.get(&long).await,
+        StatusCode::URI_TOO_LONG,
+        "validation_failed",
+    )
+    .await;
+    let response = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-padding", "p".repeat(40 * 1024))
+        .send()
+        .await
+        .expect("sent");
+    assert_envelope(
+        response,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "validation_failed",
     )
     .await;
 }
@@ -92,4 +120,39 @@ async fn a_success_carries_a_request_id_too() {
     let app = spawn_app().await;
     let response = app.get("/health/live").await;
     assert!(response.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_is_a_408_envelope_and_the_connection_closes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(|settings| settings.server.request_timeout_secs = 1).await;
+    let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .expect("connected");
+    // Announces 100 bytes, sends 10, then nothing.
+    stream
+        .write_all(
+            b"POST /api/user/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+              content-length: 100\r\nx-request-id: slow-body\r\n\r\n{\"username",
+        )
+        .await
+        .expect("sent");
+    let mut reply = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut reply),
+    )
+    .await
+    .expect("answered and closed, not held")
+    .expect("read");
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    let lower = reply.to_ascii_lowercase();
+    assert!(lower.contains("connection: close"), "{reply}");
+    assert!(lower.contains("x-request-id: slow-body"), "{reply}");
+    assert!(
+        reply.contains(r#""code":"request_timeout""#)
+            && reply.contains(r#""request_id":"slow-body""#),
+        "{reply}"
+    );
 }

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::backend_test;
-use crate::helpers::{spawn_app, spawn_app_with_the_store_down};
+use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_the_store_down};
 
 backend_test!(readiness_reports_every_dependency_up, |app| async move {
     let response = app.get("/health/ready").await;
@@ -116,4 +116,24 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
             "{path} is missing from the document"
         );
     }
+}
+
+#[tokio::test]
+async fn from_the_shutdown_signal_readiness_says_draining_while_requests_are_still_served() {
+    let mut app = spawn_app_with(|settings| {
+        settings.server.drain_delay_secs = 2;
+        settings.server.shutdown_timeout_secs = 5;
+    })
+    .await;
+    assert_eq!(app.get("/health/ready").await.status(), 200);
+    app.begin_shutdown();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let ready = app.get("/health/ready").await;
+    assert_eq!(ready.status(), 503);
+    assert!(ready.headers().contains_key("retry-after"));
+    let body: Value = ready.json().await.expect("json");
+    assert_eq!(body["code"], "draining");
+    let live = app.get("/health/live").await;
+    assert_eq!(live.status(), 200, "still serving during the drain delay");
+    assert_eq!(live.headers()["connection"], "close");
 }

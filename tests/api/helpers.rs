@@ -83,6 +83,13 @@ pub struct Session {
 }
 
 impl TestApp {
+    /// Sends the app its shutdown signal (what SIGTERM does to the binary).
+    pub fn begin_shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// The full URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)

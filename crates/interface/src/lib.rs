@@ -3,6 +3,7 @@
 
 pub mod blog;
 pub mod health;
+pub mod lifecycle;
 pub mod pages;
 pub mod pipeline;
 pub mod qrcode;
@@ -18,14 +19,14 @@ use ipnet::IpNet;
 use crate::blog::BlogController;
 use crate::health::HealthController;
 use crate::pages::PagesController;
-use crate::pipeline::filters::ExceptionFilter;
+use crate::pipeline::filters::{ExceptionFilter, RouteMethods};
 use crate::pipeline::guards::{GuardContext, origin_of};
 use crate::pipeline::interceptors::{
     AccessLog, AccessLogEndpoint, AccessLogSink, Timing, TimingEndpoint,
 };
 use crate::pipeline::middleware::{
-    BodyLimit, ClientIpEndpoint, ClientIpMiddleware, RequestIdEndpoint, RequestIdMiddleware,
-    SecurityHeaders,
+    BodyLimit, ClientIpEndpoint, ClientIpMiddleware, HeadLimits, HeadLimitsEndpoint,
+    RequestIdEndpoint, RequestIdMiddleware, SecurityHeaders,
 };
 use crate::pipeline::park::{Unpark, UnparkEndpoint};
 use crate::qrcode::QrCodeController;
@@ -66,6 +67,10 @@ pub struct HttpOptions {
     pub public_base_url: String,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    /// How long a request's body may take to arrive (`server.request_timeout_secs`).
+    pub request_timeout: std::time::Duration,
+    /// The instance's lifecycle: bodies still arriving when it closes are cut off.
+    pub lifecycle: lifecycle::Lifecycle,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
     /// Origins allowed to call the API from browsers (CORS); empty: none.
@@ -79,8 +84,9 @@ pub struct HttpOptions {
 /// The whole HTTP application. The layers a parked long-poll keeps — those outside
 /// [`Unpark`] — are named, not boxed: each boxed endpoint would add request-sized
 /// slots to every waiting request.
-pub type App =
-    RequestIdEndpoint<ClientIpEndpoint<AccessLogEndpoint<TimingEndpoint<UnparkEndpoint>>>>;
+pub type App = RequestIdEndpoint<
+    HeadLimitsEndpoint<ClientIpEndpoint<AccessLogEndpoint<TimingEndpoint<UnparkEndpoint>>>>,
+>;
 
 /// Answers `req` with `app`. The future owns what it needs, so a server can spawn it
 /// with the connection that asked.
@@ -107,6 +113,11 @@ pub fn build_app(controllers: Controllers, guard: GuardContext, options: &HttpOp
         "A blog service with QR-code login. See the contract for the envelope and error codes.",
     )
     .server(options.public_base_url.clone());
+    // The paths and methods served, for the Allow header of a 405.
+    let methods = RouteMethods::from_openapi(&api.spec())
+        .with("/openapi.json", &["GET"])
+        .with("/docs", &["GET"])
+        .with("/metrics", &["GET"]);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let mut routes = Route::new().at("/openapi.json", spec).nest("/docs", docs);
@@ -131,14 +142,19 @@ pub fn build_app(controllers: Controllers, guard: GuardContext, options: &HttpOp
     routes
         .nest("/", api)
         .data(guard)
-        .with(BodyLimit::new(options.body_limit_bytes))
+        .with(BodyLimit::new(
+            options.body_limit_bytes,
+            options.request_timeout,
+            Some(options.lifecycle.clone()),
+        ))
         .with_if(!options.cors_origins.is_empty(), cors(&cors_origins))
-        .with(ExceptionFilter)
+        .with(ExceptionFilter::with_routes(methods))
         .with(SecurityHeaders)
         .with(Unpark::for_paths(&[QrCodeController::CHECK_PATH]))
         .with(Timing)
         .with(AccessLog::new(options.access_log.clone()))
         .with(ClientIpMiddleware::new(options.trusted_proxies.clone()))
+        .with(HeadLimits)
         .with(RequestIdMiddleware)
 }
 

@@ -17,6 +17,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
@@ -25,10 +26,13 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use poem::http::HeaderValue;
+use poem::http::header::CONNECTION;
 use poem::http::uri::Scheme;
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Request};
 use qblog_interface::App;
+use qblog_interface::lifecycle::LifecycleControl;
 use qblog_interface::pipeline::park::ClientGone;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -36,23 +40,29 @@ use tokio::net::{TcpListener, TcpStream};
 /// The response body type poem hands to hyper.
 type ResponseBody = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
 
-/// How long a connection may go without sending a complete request head — the idle
-/// time of a keep-alive connection included — before it is closed. Proxies in front
-/// must drop idle upstream connections sooner (deploy/nginx/qblog.conf: 20 s).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The server's time limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// How long requests in flight at shutdown may take to finish.
-    pub drain: Duration,
-    /// How long a connection may take to send a request head ([`HEADER_READ_TIMEOUT`]).
+    /// After the shutdown signal, how long to keep accepting and serving (with every
+    /// response closing its connection) before the listener closes
+    /// (`server.drain_delay_secs`).
+    pub drain_delay: Duration,
+    /// How long the whole shutdown may take from the signal
+    /// (`server.shutdown_timeout_secs`).
+    pub shutdown: Duration,
+    /// How long a connection may take to send a request head — the idle time of a
+    /// keep-alive connection included (`server.request_timeout_secs`). Proxies in front
+    /// must drop idle upstream connections sooner (deploy/nginx/qblog.conf).
     pub header_read: Duration,
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting,
-/// closes idle connections and gives requests in flight up to `limits.drain` to
-/// finish.
+/// Serves `app` on `listener` until `shutdown` resolves; then drains:
+///
+/// 1. readiness fails and every response closes its connection (`lifecycle`
+///    draining), while new connections are still accepted, for `limits.drain_delay`;
+/// 2. the listener closes, idle connections are closed, bodies still arriving are cut
+///    off (`lifecycle` closing), requests in flight finish;
+/// 3. it returns — at the latest `limits.shutdown` after `shutdown` resolved.
 ///
 /// # Errors
 /// When the listener's address cannot be read.
@@ -61,15 +71,62 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send,
     limits: Limits,
+    lifecycle: LifecycleControl,
 ) -> std::io::Result<()> {
-    let app = Arc::new(app);
-    let local = listener.local_addr()?;
-    let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read);
-    let mut shutdown = std::pin::pin!(shutdown);
+    let connections = Connections {
+        app: Arc::new(app),
+        local: listener.local_addr()?,
+        graceful: GracefulShutdown::new(),
+        builder,
+        draining: Arc::new(AtomicBool::new(false)),
+    };
+    accept_until(&listener, &connections, shutdown).await;
+    let deadline = tokio::time::Instant::now() + limits.shutdown;
+    tracing::info!(
+        drain_delay_secs = limits.drain_delay.as_secs(),
+        "draining: readiness fails and responses close their connections"
+    );
+    lifecycle.start_draining();
+    connections.draining.store(true, Ordering::SeqCst);
+    accept_until(
+        &listener,
+        &connections,
+        tokio::time::sleep(limits.drain_delay),
+    )
+    .await;
+    drop(listener);
+    lifecycle.start_closing();
+    tracing::info!("no longer accepting; finishing the requests in flight");
+    if tokio::time::timeout_at(deadline, connections.graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still running after server.shutdown_timeout_secs were cut off");
+    }
+    Ok(())
+}
+
+/// What every accepted connection is served with.
+struct Connections {
+    app: Arc<App>,
+    local: SocketAddr,
+    graceful: GracefulShutdown,
+    builder: http1::Builder,
+    /// Set once draining: every response then carries `Connection: close`.
+    draining: Arc<AtomicBool>,
+}
+
+/// Accepts and serves connections until `until` resolves.
+async fn accept_until(
+    listener: &TcpListener,
+    connections: &Connections,
+    until: impl Future<Output = ()>,
+) {
+    let mut until = std::pin::pin!(until);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -81,14 +138,25 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = &mut shutdown => break,
+            () = &mut until => return,
         };
+        connections.serve(stream, peer);
+    }
+}
+
+impl Connections {
+    /// Drives one connection on its own task.
+    fn serve(&self, stream: TcpStream, peer: SocketAddr) {
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(error = %err, "could not set TCP_NODELAY");
         }
         let stream = Arc::new(stream);
         let gone = client_gone(Arc::downgrade(&stream));
-        let app = Arc::clone(&app);
+        let (app, local, draining) = (
+            Arc::clone(&self.app),
+            self.local,
+            Arc::clone(&self.draining),
+        );
         let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
             // Converted here, not in the future: a waiting request's future then
             // holds only what the application's own future holds.
@@ -100,24 +168,29 @@ pub async fn serve(
             ));
             req.extensions_mut().insert(gone.clone());
             let answer = qblog_interface::answer(Arc::clone(&app), req);
-            async move { Ok::<_, Infallible>(hyper::Response::<ResponseBody>::from(answer.await)) }
+            let draining = Arc::clone(&draining);
+            async move {
+                let mut response = answer.await;
+                if draining.load(Ordering::SeqCst) {
+                    // Close between requests: the client opens its next connection
+                    // elsewhere (or here, until the listener closes).
+                    response
+                        .headers_mut()
+                        .insert(CONNECTION, HeaderValue::from_static("close"));
+                }
+                Ok::<_, Infallible>(hyper::Response::<ResponseBody>::from(response))
+            }
         });
         let io = TokioIo::new(SharedStream(stream));
-        let connection = graceful.watch(builder.serve_connection(io, service));
+        let connection = self
+            .graceful
+            .watch(self.builder.serve_connection(io, service));
         tokio::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::debug!(error = %err, %peer, "connection ended with an error");
             }
         });
     }
-    drop(listener);
-    if tokio::time::timeout(limits.drain, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("requests still running after server.shutdown_timeout_secs were cut off");
-    }
-    Ok(())
 }
 
 /// A connection's socket, shared by hyper (which reads and writes it) and the
@@ -225,7 +298,9 @@ pub async fn bind(address: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
 mod tests {
     use poem::{EndpointExt, handler};
     use qblog_interface::pipeline::interceptors::{AccessLog, Timing};
-    use qblog_interface::pipeline::middleware::{ClientIpMiddleware, RequestIdMiddleware};
+    use qblog_interface::pipeline::middleware::{
+        ClientIpMiddleware, HeadLimits, RequestIdMiddleware,
+    };
     use qblog_interface::pipeline::park::Unpark;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::sync::oneshot;
@@ -242,10 +317,11 @@ mod tests {
         )
     }
 
-    fn limits(drain: Duration) -> Limits {
+    fn limits(shutdown: Duration) -> Limits {
         Limits {
-            drain,
-            header_read: HEADER_READ_TIMEOUT,
+            drain_delay: Duration::ZERO,
+            shutdown,
+            header_read: Duration::from_secs(30),
         }
     }
 
@@ -275,8 +351,10 @@ mod tests {
             .with(Timing)
             .with(AccessLog::new(None))
             .with(ClientIpMiddleware::default())
+            .with(HeadLimits)
             .with(RequestIdMiddleware);
         let (stop, stopped) = oneshot::channel::<()>();
+        let (control, _lifecycle) = qblog_interface::lifecycle::Lifecycle::new();
         let server = tokio::spawn(serve(
             listener,
             app,
@@ -284,8 +362,99 @@ mod tests {
                 let _ = stopped.await;
             },
             limits,
+            control,
         ));
         (address, stop, server)
+    }
+
+    /// Sends one keep-alive GET on `stream` and reads the whole response head and body.
+    async fn keep_alive_get(stream: &mut tokio::net::TcpStream) -> String {
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .expect("sent");
+        let mut reply = Vec::new();
+        let mut buffer = [0_u8; 1024];
+        while !String::from_utf8_lossy(&reply).contains("finished for") {
+            let read = stream.read(&mut buffer).await.expect("read");
+            assert!(read > 0, "closed before the answer");
+            reply.extend_from_slice(&buffer[..read]);
+        }
+        String::from_utf8_lossy(&reply).into_owned()
+    }
+
+    /// A server draining for `delay` once stopped, and a keep-alive connection to it
+    /// that has had one answer.
+    async fn draining_server(
+        delay: Duration,
+    ) -> (
+        SocketAddr,
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+        tokio::net::TcpStream,
+        String,
+    ) {
+        let (address, stop, server) = start(Limits {
+            drain_delay: delay,
+            shutdown: Duration::from_secs(5),
+            header_read: Duration::from_secs(30),
+        })
+        .await;
+        let mut idle = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("connected");
+        let first = keep_alive_get(&mut idle).await;
+        (address, stop, server, idle, first)
+    }
+
+    fn closes(reply: &str) -> bool {
+        reply.to_ascii_lowercase().contains("connection: close")
+    }
+
+    #[tokio::test]
+    async fn while_draining_it_still_serves_and_closes_each_connection_after_its_answer() {
+        let (address, stop, server, mut idle, before) =
+            draining_server(Duration::from_millis(1500)).await;
+        assert!(!closes(&before), "{before}");
+        stop.send(()).expect("server still running");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+
+        // A new connection during the delay is accepted; its answer closes it.
+        let mut late = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("still accepting");
+        let reply = keep_alive_get(&mut late).await;
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        assert!(closes(&reply), "{reply}");
+        // The idle keep-alive connection still works during the delay, and closes
+        // after that answer.
+        let reply = keep_alive_get(&mut idle).await;
+        assert!(closes(&reply), "{reply}");
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(2), idle.read_to_end(&mut rest));
+        assert!(closed.await.is_ok(), "closed after its answer");
+
+        server.await.expect("joined").expect("exited cleanly");
+        assert!(tokio::net::TcpStream::connect(address).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_is_kept_until_the_drain_delay_is_over_then_closed() {
+        let (_address, stop, server, mut idle, _) =
+            draining_server(Duration::from_millis(800)).await;
+        let stopped_at = std::time::Instant::now();
+        stop.send(()).expect("server still running");
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(3), idle.read_to_end(&mut rest))
+            .await
+            .expect("closed once the delay is over")
+            .expect("read");
+        assert!(
+            stopped_at.elapsed() >= Duration::from_millis(700),
+            "closed after {:?}, before the delay was over",
+            stopped_at.elapsed()
+        );
+        server.await.expect("joined").expect("exited cleanly");
     }
 
     #[tokio::test]
@@ -322,7 +491,8 @@ mod tests {
     #[tokio::test]
     async fn a_connection_that_sends_no_complete_request_head_in_time_is_closed() {
         let (address, _stop, _server) = start(Limits {
-            drain: Duration::from_secs(1),
+            drain_delay: Duration::ZERO,
+            shutdown: Duration::from_secs(1),
             header_read: Duration::from_millis(300),
         })
         .await;

@@ -99,8 +99,14 @@ pub struct ServerSettings {
     pub public_base_url: String,
     /// Largest request body accepted; larger ones get 413.
     pub body_limit_bytes: usize,
-    /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
+    /// How long shutdown may take from SIGTERM/SIGINT, drain delay included.
     pub shutdown_timeout_secs: u64,
+    /// After SIGTERM/SIGINT: how long the instance keeps accepting and serving (every
+    /// response closing its connection, readiness failing) before it stops accepting,
+    /// so load balancers stop sending first.
+    pub drain_delay_secs: u64,
+    /// How long a client may take to send a request's head, and then its body.
+    pub request_timeout_secs: u64,
     /// Reverse proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
@@ -327,6 +333,15 @@ impl Settings {
         }
         if self.server.shutdown_timeout_secs == 0 {
             return invalid("server.shutdown_timeout_secs", "must be at least 1");
+        }
+        if self.server.drain_delay_secs >= self.server.shutdown_timeout_secs {
+            return invalid(
+                "server.drain_delay_secs",
+                "must be less than server.shutdown_timeout_secs, which bounds the whole shutdown",
+            );
+        }
+        if self.server.request_timeout_secs == 0 {
+            return invalid("server.request_timeout_secs", "must be at least 1");
         }
         if self.database.connect_timeout_secs == 0 {
             return invalid("database.connect_timeout_secs", "must be at least 1");

@@ -12,6 +12,7 @@ use qblog_infrastructure::store::{
 };
 use qblog_interface::blog::BlogController;
 use qblog_interface::health::HealthController;
+use qblog_interface::lifecycle::{Lifecycle, LifecycleControl};
 use qblog_interface::pipeline::guards::{GuardContext, ThrottleGuard, origin_of};
 use qblog_interface::qrcode::{QrCodeController, QrOptions};
 use qblog_interface::user::{CookiePolicy, UserController};
@@ -30,13 +31,13 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     address: SocketAddr,
     endpoint: App,
-    shutdown_timeout: Duration,
+    limits: http::Limits,
     /// Background tasks that live as long as the application (the Redis notice listener).
     background: Vec<RedisNoticeListener>,
     /// Flushes the access log when the application ends.
     access_log_guard: Option<WorkerGuard>,
-    /// Set when shutdown begins, so long-polls answer instead of being cut.
-    draining: tokio::sync::watch::Sender<bool>,
+    /// Moves the lifecycle the interface reads (draining, closing) as shutdown goes.
+    lifecycle: LifecycleControl,
 }
 
 /// Opens the database pool described by the settings.
@@ -69,12 +70,12 @@ impl Application {
         }
 
         let (modules, background) = build_modules(settings, database)?;
-        let (draining, draining_rx) = tokio::sync::watch::channel(false);
+        let (lifecycle_control, lifecycle) = Lifecycle::new();
         let cookies = CookiePolicy {
             secure: settings.auth.cookie_secure,
         };
         let controllers = Controllers {
-            health: HealthController::new(modules.readiness()),
+            health: HealthController::new(modules.readiness(), lifecycle.clone()),
             user: UserController::new(
                 modules.users(),
                 modules.auth(),
@@ -91,7 +92,7 @@ impl Application {
                     public_base_url: settings.server.public_base_url.clone(),
                     generate_per_minute: settings.qrcode.generate_per_minute,
                     check_per_minute: settings.qrcode.check_per_minute,
-                    draining: draining_rx,
+                    lifecycle: lifecycle.clone(),
                 },
             ),
         };
@@ -116,6 +117,8 @@ impl Application {
             &HttpOptions {
                 public_base_url: settings.server.public_base_url.clone(),
                 body_limit_bytes: settings.server.body_limit_bytes,
+                request_timeout: Duration::from_secs(settings.server.request_timeout_secs),
+                lifecycle,
                 trusted_proxies: settings.trusted_proxies(),
                 cors_origins: settings.server.cors_origins.clone(),
                 access_log,
@@ -132,10 +135,14 @@ impl Application {
             listener,
             address,
             endpoint,
-            shutdown_timeout: settings.shutdown_timeout(),
+            limits: http::Limits {
+                drain_delay: Duration::from_secs(settings.server.drain_delay_secs),
+                shutdown: settings.shutdown_timeout(),
+                header_read: Duration::from_secs(settings.server.request_timeout_secs),
+            },
             background,
             access_log_guard,
-            draining,
+            lifecycle: lifecycle_control,
         })
     }
 
@@ -144,26 +151,26 @@ impl Application {
         self.address
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting and gives in-flight
-    /// requests up to `server.shutdown_timeout_secs` to finish.
+    /// Serves until `shutdown` resolves, then drains: readiness fails and responses
+    /// close their connections for `server.drain_delay_secs`, then the listener
+    /// closes and requests in flight finish, all within
+    /// `server.shutdown_timeout_secs` of `shutdown`.
     ///
     /// # Errors
     /// An I/O error of the listener.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let background = self.background;
         let access_log_guard = self.access_log_guard;
-        let draining = self.draining;
         // Stops with this future, however it ends.
         let _upkeep = telemetry::spawn_metrics_upkeep().map(AbortOnDrop);
-        let shutdown = async move {
-            shutdown.await;
-            let _ = draining.send(true);
-        };
-        let limits = http::Limits {
-            drain: self.shutdown_timeout,
-            header_read: http::HEADER_READ_TIMEOUT,
-        };
-        let result = http::serve(self.listener, self.endpoint, shutdown, limits).await;
+        let result = http::serve(
+            self.listener,
+            self.endpoint,
+            shutdown,
+            self.limits,
+            self.lifecycle,
+        )
+        .await;
         drop(background);
         // Flushes what is still queued for the access log.
         drop(access_log_guard);

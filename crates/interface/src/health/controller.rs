@@ -6,6 +6,7 @@ use poem_openapi::{Object, OpenApi};
 use qblog_application::health::{DependencyStatus, ReadinessService};
 
 use crate::ApiTags;
+use crate::lifecycle::Lifecycle;
 use crate::pipeline::filters::ApiError;
 use crate::pipeline::interceptors::Reply;
 
@@ -25,12 +26,17 @@ pub struct HealthReport {
 /// Health probes.
 pub struct HealthController {
     readiness: Arc<dyn ReadinessService>,
+    lifecycle: Lifecycle,
 }
 
 impl HealthController {
-    /// A controller over the readiness service.
-    pub fn new(readiness: Arc<dyn ReadinessService>) -> Self {
-        Self { readiness }
+    /// A controller over the readiness service; readiness fails once `lifecycle`
+    /// drains.
+    pub fn new(readiness: Arc<dyn ReadinessService>, lifecycle: Lifecycle) -> Self {
+        Self {
+            readiness,
+            lifecycle,
+        }
     }
 }
 
@@ -46,9 +52,16 @@ impl HealthController {
         })
     }
 
-    /// Readiness: 200 when the database and the store answer, else 503 naming which failed.
+    /// Readiness: 200 when the database and the store answer, else 503 naming which
+    /// failed; 503 `draining` from the moment shutdown begins.
     #[oai(path = "/health/ready", method = "get")]
     async fn ready(&self) -> Result<Reply<HealthReport>, ApiError> {
+        if self.lifecycle.is_draining() {
+            return Err(
+                ApiError::unavailable("draining: this instance is shutting down")
+                    .with_specific_code("draining"),
+            );
+        }
         let readiness = self.readiness.check().await;
         if readiness.is_ready() {
             return Ok(Reply::new(HealthReport {

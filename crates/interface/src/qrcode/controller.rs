@@ -20,6 +20,7 @@ use super::dto::{
 };
 use super::image::{Format, render};
 use crate::ApiTags;
+use crate::lifecycle::Lifecycle;
 use crate::pipeline::filters::ApiError;
 use crate::pipeline::guards::{Auth, ThrottleGuard};
 use crate::pipeline::interceptors::{Reply, SessionReply};
@@ -40,9 +41,9 @@ pub struct QrOptions {
     pub generate_per_minute: u64,
     /// `qrcode.check_per_minute` per client IP.
     pub check_per_minute: u64,
-    /// Turns `true` when the server starts draining: waiting long-polls then answer
-    /// at once with the current state, so shutdown does not have to cut them.
-    pub draining: tokio::sync::watch::Receiver<bool>,
+    /// The instance's lifecycle: once it drains, waiting long-polls answer at once
+    /// with the current state, so shutdown does not have to cut them.
+    pub lifecycle: Lifecycle,
 }
 
 /// QR-code login.
@@ -240,7 +241,7 @@ impl QrCodeController {
             |resumed| resumed.deadline,
         );
         // Shutting down: answer with the state as it is instead of waiting.
-        let draining = *self.options.draining.borrow();
+        let draining = self.options.lifecycle.is_draining();
         let request = CheckRequest {
             id,
             token: PollToken::from_client(&token.0),
@@ -257,16 +258,11 @@ impl QrCodeController {
             CheckOutcome::Ready(result) => result,
             CheckOutcome::Unchanged(wake) => {
                 // Wait outside the pipeline; a drain wakes every waiter to answer.
-                let mut draining = self.options.draining.clone();
+                let lifecycle = self.options.lifecycle.clone();
                 return Ok(Parkable::Parked(Parked::new(deadline, async move {
                     tokio::select! {
                         () = wake => {}
-                        () = async {
-                            if draining.wait_for(|draining| *draining).await.is_err() {
-                                // No server to drain it: only the wake ends the wait.
-                                std::future::pending::<()>().await;
-                            }
-                        } => {}
+                        () = lifecycle.draining() => {}
                     }
                 })));
             }

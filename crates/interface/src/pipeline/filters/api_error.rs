@@ -43,6 +43,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: no such resource or route.
     NotFound,
+    /// 408: the request's body did not arrive within `server.request_timeout_secs`.
+    RequestTimeout,
     /// 405: the route exists, the method does not.
     MethodNotAllowed,
     /// 409: the request conflicts with the current state.
@@ -69,6 +71,7 @@ impl ErrorCode {
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
+            Self::RequestTimeout => "request_timeout",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict => "conflict",
             Self::Gone => "gone",
@@ -87,6 +90,7 @@ impl ErrorCode {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict => StatusCode::CONFLICT,
             Self::Gone => StatusCode::GONE,
@@ -105,6 +109,7 @@ impl ErrorCode {
             403 => Self::Forbidden,
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
+            408 => Self::RequestTimeout,
             409 => Self::Conflict,
             410 => Self::Gone,
             413 => Self::PayloadTooLarge,
@@ -130,6 +135,8 @@ pub struct ApiError {
     status: StatusCode,
     message: String,
     retry_after_secs: Option<u64>,
+    /// Close the connection after this response (`Connection: close`).
+    close: bool,
     cause: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -142,6 +149,7 @@ impl ApiError {
             status: code.status(),
             message: message.into(),
             retry_after_secs: None,
+            close: false,
             cause: None,
         }
     }
@@ -166,6 +174,13 @@ impl ApiError {
         Self::new(ErrorCode::Unavailable, message).with_retry_after(UNAVAILABLE_RETRY_AFTER_SECS)
     }
 
+    /// Keeps the code but answers with `status` (a 414 or 431 under the general
+    /// `validation_failed`).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
     /// Uses a more specific code than the status's general one (same status).
     pub fn with_specific_code(mut self, code: &'static str) -> Self {
         self.specific = Some(code);
@@ -175,6 +190,13 @@ impl ApiError {
     /// Adds a `Retry-After` header (429, 503).
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after_secs = Some(secs.max(1));
+        self
+    }
+
+    /// Closes the connection after the response: the rest of what the client sends
+    /// on it (an unfinished body) is not read.
+    pub fn with_connection_close(mut self) -> Self {
+        self.close = true;
         self
     }
 
@@ -231,6 +253,12 @@ impl ApiError {
             response
                 .headers_mut()
                 .insert(poem::http::header::RETRY_AFTER, secs.into());
+        }
+        if self.close {
+            response.headers_mut().insert(
+                poem::http::header::CONNECTION,
+                poem::http::HeaderValue::from_static("close"),
+            );
         }
         response
     }
@@ -434,6 +462,7 @@ mod tests {
             ErrorCode::Unauthenticated,
             ErrorCode::Forbidden,
             ErrorCode::NotFound,
+            ErrorCode::RequestTimeout,
             ErrorCode::MethodNotAllowed,
             ErrorCode::Conflict,
             ErrorCode::Gone,

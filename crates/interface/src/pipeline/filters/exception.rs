@@ -1,28 +1,91 @@
 //! The catch-all exception filter middleware.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use futures_util::FutureExt;
+use poem::http::{HeaderValue, Uri};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 use super::{ApiError, ErrorCode};
 use crate::pipeline::middleware::{RequestFacts, RequestId};
 
+/// The methods each route path accepts, for the `Allow` header of a 405.
+#[derive(Debug, Clone, Default)]
+pub struct RouteMethods(HashMap<String, HeaderValue>);
+
+impl RouteMethods {
+    /// The paths and methods of an OpenAPI document (`HEAD` wherever `GET` is).
+    pub fn from_openapi(document: &str) -> Self {
+        let mut routes = Self::default();
+        let Ok(document) = serde_json::from_str::<serde_json::Value>(document) else {
+            return routes;
+        };
+        let Some(paths) = document["paths"].as_object() else {
+            return routes;
+        };
+        for (path, operations) in paths {
+            let methods: Vec<String> = operations
+                .as_object()
+                .map(|ops| ops.keys().map(|m| m.to_ascii_uppercase()).collect())
+                .unwrap_or_default();
+            routes = routes.with(
+                path,
+                &methods.iter().map(String::as_str).collect::<Vec<_>>(),
+            );
+        }
+        routes
+    }
+
+    /// Adds (or replaces) `path` with `methods` (`HEAD` added wherever `GET` is).
+    #[must_use]
+    pub fn with(mut self, path: &str, methods: &[&str]) -> Self {
+        let mut all: Vec<&str> = methods.to_vec();
+        if all.contains(&"GET") && !all.contains(&"HEAD") {
+            all.push("HEAD");
+        }
+        if let Ok(value) = HeaderValue::from_str(&all.join(", ")) {
+            self.0.insert(path.to_owned(), value);
+        }
+        self
+    }
+
+    fn allowed(&self, path: &str) -> Option<&HeaderValue> {
+        self.0.get(path)
+    }
+}
+
 /// Wraps the routes: errors and panics out, envelopes in.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ExceptionFilter;
+#[derive(Debug, Default, Clone)]
+pub struct ExceptionFilter {
+    routes: Arc<RouteMethods>,
+}
+
+impl ExceptionFilter {
+    /// A filter whose 405s name the methods of `routes` in `Allow`.
+    pub fn with_routes(routes: RouteMethods) -> Self {
+        Self {
+            routes: Arc::new(routes),
+        }
+    }
+}
 
 impl<E: Endpoint> Middleware<E> for ExceptionFilter {
     type Output = ExceptionFilterEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
-        ExceptionFilterEndpoint { inner }
+        ExceptionFilterEndpoint {
+            inner,
+            routes: Arc::clone(&self.routes),
+        }
     }
 }
 
 /// The endpoint produced by [`ExceptionFilter`].
 pub struct ExceptionFilterEndpoint<E> {
     inner: E,
+    routes: Arc<RouteMethods>,
 }
 
 impl<E: Endpoint> Endpoint for ExceptionFilterEndpoint<E> {
@@ -31,6 +94,8 @@ impl<E: Endpoint> Endpoint for ExceptionFilterEndpoint<E> {
     async fn call(&self, req: Request) -> Result<Response> {
         let request_id = RequestId::of(&req);
         let facts = RequestFacts::of(&req);
+        // Cheap (shared bytes); needed only to name the allowed methods of a 405.
+        let uri: Uri = req.uri().clone();
         let outcome = AssertUnwindSafe(self.inner.call(req)).catch_unwind().await;
         let error = match outcome {
             Ok(Ok(response)) => return Ok(response.into_response()),
@@ -52,7 +117,15 @@ impl<E: Endpoint> Endpoint for ExceptionFilterEndpoint<E> {
             }
         };
         log(&error);
-        Ok(error.to_response(&request_id))
+        let mut response = error.to_response(&request_id);
+        if error.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
+            && let Some(allow) = self.routes.allowed(uri.path())
+        {
+            response
+                .headers_mut()
+                .insert(poem::http::header::ALLOW, allow.clone());
+        }
+        Ok(response)
     }
 }
 
@@ -87,6 +160,9 @@ pub fn classify(err: poem::Error) -> ApiError {
         ErrorCode::UnsupportedMediaType => {
             ApiError::new(code, format!("unsupported content type: {err}"))
         }
+        // A client mistake without a code of its own (411, 414, 431, …) keeps its
+        // status under the general code.
+        ErrorCode::ValidationFailed => ApiError::new(code, err.to_string()).with_status(status),
         _ => ApiError::new(code, err.to_string()),
     }
 }
@@ -132,7 +208,9 @@ mod tests {
         Route::new()
             .at("/panic", get(panics))
             .at("/refuse", get(refuses))
-            .with(ExceptionFilter)
+            .with(ExceptionFilter::with_routes(
+                RouteMethods::default().with("/panic", &["GET"]),
+            ))
             .map_to_response()
     }
 
@@ -169,6 +247,40 @@ mod tests {
             .expect("filtered");
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         assert_eq!(body_of(response).await["code"], "not_found");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_method_is_a_405_naming_the_allowed_ones() {
+        let response = app()
+            .call(
+                Request::builder()
+                    .method(poem::http::Method::DELETE)
+                    .uri_str("/panic")
+                    .finish(),
+            )
+            .await
+            .expect("filtered");
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()["allow"], "GET, HEAD");
+    }
+
+    #[test]
+    fn the_methods_of_an_openapi_document_are_read_per_path() {
+        let routes =
+            RouteMethods::from_openapi(r#"{"paths":{"/a":{"get":{}},"/b":{"post":{},"get":{}}}}"#);
+        assert_eq!(
+            routes.allowed("/a").map(|v| v.to_str().ok()),
+            Some(Some("GET, HEAD"))
+        );
+        let b = routes
+            .allowed("/b")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            b.contains("POST") && b.contains("GET") && b.contains("HEAD"),
+            "{b}"
+        );
+        assert!(routes.allowed("/c").is_none());
     }
 
     #[test]

@@ -10,4 +10,4 @@ mod exception;
 
 pub use api_error::{ApiError, ErrorBody, ErrorCode};
 pub(crate) use exception::log;
-pub use exception::{ExceptionFilter, classify};
+pub use exception::{ExceptionFilter, RouteMethods, classify};

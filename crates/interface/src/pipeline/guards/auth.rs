@@ -435,7 +435,7 @@ mod guard_tests {
                 auth: Arc::new(StandIn),
                 allowed_origins: Arc::new(vec!["http://good.example".to_owned()]),
             })
-            .with(ExceptionFilter);
+            .with(ExceptionFilter::default());
         let response = app
             .call(request.finish())
             .await

@@ -1,24 +1,42 @@
-//! Refuses request bodies over the configured size with 413.
+//! Bounds request bodies in size and in time: larger than `server.body_limit_bytes`
+//! is 413, not complete within `server.request_timeout_secs` is 408 and the
+//! connection is closed.
 //!
 //! poem's own `SizeLimit` insists on a `Content-Length` (411 otherwise, even for a GET);
-//! this one checks the header when present and otherwise reads a chunked body up to the
-//! limit, so no body of any shape gets past it.
+//! this one checks the header when present and reads every body — announced or
+//! chunked, at most the limit — before the handler runs, so no body of any shape gets
+//! past it and none can hold a request open longer than the timeout. A body still
+//! arriving when the server stops accepting (shutdown) is cut off the same way, so a
+//! slow client never holds up shutdown beyond the drain.
+
+use std::time::Duration;
 
 use poem::error::ReadBodyError;
 use poem::http::StatusCode;
 use poem::web::headers::{ContentLength, HeaderMapExt};
 use poem::{Body, Endpoint, Middleware, Request, Result};
 
-/// The body-size guard, built from `server.body_limit_bytes`.
-#[derive(Debug, Clone, Copy)]
+use crate::lifecycle::Lifecycle;
+use crate::pipeline::filters::{ApiError, ErrorCode};
+
+/// The body guard, built from `server.body_limit_bytes` and
+/// `server.request_timeout_secs`.
+#[derive(Debug, Clone)]
 pub struct BodyLimit {
     max_bytes: usize,
+    timeout: Duration,
+    lifecycle: Option<Lifecycle>,
 }
 
 impl BodyLimit {
-    /// Allows bodies of at most `max_bytes`.
-    pub fn new(max_bytes: usize) -> Self {
-        Self { max_bytes }
+    /// Allows bodies of at most `max_bytes` that arrive within `timeout`; with a
+    /// `lifecycle`, also cuts off bodies still arriving when the server closes.
+    pub fn new(max_bytes: usize, timeout: Duration, lifecycle: Option<Lifecycle>) -> Self {
+        Self {
+            max_bytes,
+            timeout,
+            lifecycle,
+        }
     }
 }
 
@@ -28,7 +46,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
     fn transform(&self, inner: E) -> Self::Output {
         BodyLimitEndpoint {
             inner,
-            max_bytes: self.max_bytes,
+            limit: self.clone(),
         }
     }
 }
@@ -36,36 +54,53 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
 /// The endpoint produced by [`BodyLimit`].
 pub struct BodyLimitEndpoint<E> {
     inner: E,
-    max_bytes: usize,
+    limit: BodyLimit,
 }
 
 fn too_large() -> poem::Error {
     poem::Error::from_string("payload too large", StatusCode::PAYLOAD_TOO_LARGE)
 }
 
+fn too_slow(timeout: Duration) -> poem::Error {
+    ApiError::new(
+        ErrorCode::RequestTimeout,
+        format!(
+            "the request body did not arrive within {} s",
+            timeout.as_secs()
+        ),
+    )
+    .with_connection_close()
+    .into()
+}
+
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = E::Output;
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
-        match req.headers().typed_get::<ContentLength>() {
-            Some(ContentLength(length)) => {
-                if usize::try_from(length).map_or(true, |length| length > self.max_bytes) {
-                    return Err(too_large());
+        if let Some(ContentLength(length)) = req.headers().typed_get::<ContentLength>()
+            && usize::try_from(length).map_or(true, |length| length > self.limit.max_bytes)
+        {
+            return Err(too_large());
+        }
+        let body = req.take_body();
+        if !body.is_empty() {
+            let read = body.into_bytes_limit(self.limit.max_bytes);
+            let closing = async {
+                match &self.limit.lifecycle {
+                    Some(lifecycle) => lifecycle.closing().await,
+                    None => std::future::pending().await,
                 }
-            }
-            None => {
-                let body = req.take_body();
-                if !body.is_empty() {
-                    let bytes =
-                        body.into_bytes_limit(self.max_bytes)
-                            .await
-                            .map_err(|err| match err {
-                                ReadBodyError::PayloadTooLarge => too_large(),
-                                other => other.into(),
-                            })?;
-                    req.set_body(Body::from_bytes(bytes));
-                }
-            }
+            };
+            let bytes = tokio::select! {
+                read = tokio::time::timeout(self.limit.timeout, read) => match read {
+                    Ok(Ok(bytes)) => bytes,
+                    Ok(Err(ReadBodyError::PayloadTooLarge)) => return Err(too_large()),
+                    Ok(Err(other)) => return Err(other.into()),
+                    Err(_) => return Err(too_slow(self.limit.timeout)),
+                },
+                () = closing => return Err(too_slow(self.limit.timeout)),
+            };
+            req.set_body(Body::from_bytes(bytes));
         }
         self.inner.call(req).await
     }
@@ -73,18 +108,31 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
 
 #[cfg(test)]
 mod tests {
+    use futures_util::StreamExt;
     use poem::{EndpointExt, endpoint::make};
 
     use super::*;
 
-    fn app() -> impl Endpoint {
+    fn app_with(limit: BodyLimit) -> impl Endpoint {
         make(|req: Request| async move {
             req.into_body()
                 .into_vec()
                 .await
                 .map(|b| b.len().to_string())
         })
-        .with(BodyLimit::new(4))
+        .with(limit)
+    }
+
+    fn app() -> impl Endpoint {
+        app_with(BodyLimit::new(4, Duration::from_secs(5), None))
+    }
+
+    /// A body that sends `first` and then nothing, never ending.
+    fn stalled_body(first: &'static [u8]) -> Body {
+        let chunks =
+            futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(first))])
+                .chain(futures_util::stream::pending());
+        Body::from_bytes_stream(chunks)
     }
 
     #[tokio::test]
@@ -111,5 +159,42 @@ mod tests {
             .body("1234");
         assert!(app().call(req).await.is_ok());
         assert!(app().call(Request::builder().finish()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stops_arriving_is_a_408_that_closes_the_connection() {
+        let app = app_with(BodyLimit::new(1024, Duration::from_millis(100), None));
+        let req = Request::builder()
+            .header("content-length", "10")
+            .body(stalled_body(b"12"));
+        let err = tokio::time::timeout(Duration::from_secs(5), app.call(req))
+            .await
+            .expect("answered in time")
+            .err()
+            .expect("refused");
+        assert_eq!(err.status(), StatusCode::REQUEST_TIMEOUT);
+        let response = crate::pipeline::filters::classify(err).to_response("rid");
+        assert_eq!(response.headers()["connection"], "close");
+    }
+
+    #[tokio::test]
+    async fn a_body_still_arriving_when_the_server_closes_is_cut_off_at_once() {
+        let (control, lifecycle) = Lifecycle::new();
+        let app = app_with(BodyLimit::new(
+            1024,
+            Duration::from_secs(60),
+            Some(lifecycle),
+        ));
+        let req = Request::builder()
+            .header("content-length", "10")
+            .body(stalled_body(b"12"));
+        let call = tokio::spawn(async move { app.call(req).await.err().map(|e| e.status()) });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        control.start_closing();
+        let status = tokio::time::timeout(Duration::from_secs(5), call)
+            .await
+            .expect("cut off at once")
+            .expect("joined");
+        assert_eq!(status, Some(StatusCode::REQUEST_TIMEOUT));
     }
 }
