@@ -221,7 +221,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 pub async fn spawn_app_with_the_store_down() -> TestApp {
     spawn_app_with(|settings| {
         settings.redis.url = SecretString::from("redis://127.0.0.1:1".to_owned());
-        settings.redis.timeout_secs = 1;
+        settings.redis.connect_timeout_ms = 300;
     })
     .await
 }

@@ -8,6 +8,7 @@ mod helpers;
 
 mod blog;
 mod envelope;
+mod faults;
 mod health;
 mod observability;
 mod qrcode;

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod database;
 pub mod logging;
 pub mod qrcode;
+pub mod resilience;
 pub mod store;
 pub mod testing;
 pub mod user;

@@ -17,6 +17,9 @@ use qblog_infrastructure::database::{self, DatabaseOptions, MigrationStep, SeaOr
 use qblog_infrastructure::testing::{MYSQL_URL_VAR, POSTGRES_URL_VAR, TestDatabase, matrix_url};
 use qblog_infrastructure::user::SeaOrmUserRepository;
 
+/// Generous: the MariaDB test of a 100,000-character body takes a while on CI.
+const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 struct Fixture {
     blogs: SeaOrmBlogRepository,
     users: SeaOrmUserRepository,
@@ -28,6 +31,7 @@ async fn connect(database: &TestDatabase) -> sea_orm::DatabaseConnection {
         url: database.url.clone(),
         max_connections: 3,
         connect_timeout: std::time::Duration::from_secs(5),
+        acquire_timeout: std::time::Duration::from_secs(5),
     })
     .await
     .expect("connected")
@@ -38,7 +42,7 @@ async fn fixture(database: TestDatabase) -> Fixture {
     database::run_migrations(&connection, MigrationStep::Up)
         .await
         .expect("migrated");
-    let pool = Arc::new(SeaOrmPool::new(connection));
+    let pool = Arc::new(SeaOrmPool::new(connection, QUERY_TIMEOUT));
     Fixture {
         blogs: SeaOrmBlogRepository::new(pool.clone()),
         users: SeaOrmUserRepository::new(pool),
@@ -436,8 +440,11 @@ async fn blogs_from_before_the_search_column_are_found(database: TestDatabase) {
         .await
         .expect("migrated");
     let fixture = Fixture {
-        blogs: SeaOrmBlogRepository::new(Arc::new(SeaOrmPool::new(connection.clone()))),
-        users: SeaOrmUserRepository::new(Arc::new(SeaOrmPool::new(connection))),
+        blogs: SeaOrmBlogRepository::new(Arc::new(SeaOrmPool::new(
+            connection.clone(),
+            QUERY_TIMEOUT,
+        ))),
+        users: SeaOrmUserRepository::new(Arc::new(SeaOrmPool::new(connection, QUERY_TIMEOUT))),
         _database: database,
     };
     for keyword in ["tom & jerry", "GRÜSSE", "grüße"] {

@@ -10,9 +10,15 @@ use std::time::Duration;
 use qblog_domain::store::{CasOutcome, KeyValueStore, Notice, Subscription};
 use qblog_infrastructure::store::{
     EmbeddedKeyValueStore, KeySpace, NoticeHub, RedisKeyValueStore, RedisNoticeListener,
-    redis_connection_manager,
+    RedisTimeouts, redis_connection_manager,
 };
 use qblog_infrastructure::testing::{FaultRelay, REDIS_URL_VAR, matrix_url, unique_redis_prefix};
+
+/// Redis time limits for the suite: the defaults, unhurried.
+const TIMEOUTS: RedisTimeouts = RedisTimeouts {
+    connect: Duration::from_secs(2),
+    command: Duration::from_secs(2),
+};
 
 /// A store under test, with whatever must live as long as it does.
 struct Subject {
@@ -31,7 +37,7 @@ fn embedded() -> Subject {
 async fn redis() -> Option<Subject> {
     let url = matrix_url(REDIS_URL_VAR)?;
     let client = redis::Client::open(url.as_str()).expect("valid redis url");
-    let connection = redis_connection_manager(&client, Duration::from_secs(2)).expect("manager");
+    let connection = redis_connection_manager(&client, TIMEOUTS).expect("manager");
     let keys = KeySpace::new(unique_redis_prefix());
     let hub = Arc::new(NoticeHub::default());
     // Wait for the listener's first Resync: from then on no notice can be missed.
@@ -44,7 +50,7 @@ async fn redis() -> Option<Subject> {
         "{REDIS_URL_VAR} does not answer"
     );
     Some(Subject {
-        store: Arc::new(RedisKeyValueStore::new(connection, keys, hub)),
+        store: Arc::new(RedisKeyValueStore::new(connection, keys, hub, TIMEOUTS)),
         _listener: Some(listener),
     })
 }
@@ -294,10 +300,13 @@ async fn a_notice_published_on_one_redis_store_reaches_a_subscriber_of_another()
     let prefix = unique_redis_prefix();
     let instance = |hub: Arc<NoticeHub>| {
         let client = redis::Client::open(url.as_str()).expect("url");
-        let connection = redis_connection_manager(&client, Duration::from_secs(2)).expect("m");
+        let connection = redis_connection_manager(&client, TIMEOUTS).expect("m");
         let keys = KeySpace::new(prefix.clone());
         let listener = RedisNoticeListener::spawn(client, keys.clone(), Arc::clone(&hub));
-        (RedisKeyValueStore::new(connection, keys, hub), listener)
+        (
+            RedisKeyValueStore::new(connection, keys, hub, TIMEOUTS),
+            listener,
+        )
     };
     let receiving_hub = Arc::new(NoticeHub::default());
     let mut subscription: Box<dyn Subscription> = Box::new(receiving_hub.subscribe("qr"));
@@ -318,11 +327,16 @@ async fn a_notice_published_on_one_redis_store_reaches_a_subscriber_of_another()
 #[tokio::test]
 async fn an_unreachable_redis_is_reported_unavailable_not_hung() {
     let client = redis::Client::open("redis://127.0.0.1:1").expect("url");
-    let connection = redis_connection_manager(&client, Duration::from_millis(300)).expect("m");
+    let quick = RedisTimeouts {
+        connect: Duration::from_millis(300),
+        command: Duration::from_millis(300),
+    };
+    let connection = redis_connection_manager(&client, quick).expect("m");
     let store = RedisKeyValueStore::new(
         connection,
         KeySpace::new(unique_redis_prefix()),
         Arc::new(NoticeHub::default()),
+        quick,
     );
     let answer = tokio::time::timeout(Duration::from_secs(5), store.get("k"))
         .await

@@ -36,9 +36,10 @@ use qblog_infrastructure::auth::{
 use qblog_infrastructure::blog::SeaOrmBlogRepository;
 use qblog_infrastructure::clock::SystemClock;
 use qblog_infrastructure::database::{
-    DatabasePool, SeaOrmDatabaseHealth, SeaOrmPool, SeaOrmPoolParameters,
+    DatabasePool, SeaOrmDatabaseHealth, SeaOrmPool, SeaOrmPoolParameters, breaker_for,
 };
 use qblog_infrastructure::qrcode::StoreQrCodeStore;
+use qblog_infrastructure::resilience::Breaker;
 use qblog_infrastructure::store::{
     EmbeddedKeyValueStore, KeySpace, NoticeHub, RedisKeyValueStore, RedisKeyValueStoreParameters,
 };
@@ -167,12 +168,16 @@ pub struct RedisResources {
     pub keys: KeySpace,
     /// Where the notice listener delivers.
     pub hub: Arc<NoticeHub>,
+    /// Fails Redis calls fast while Redis is down.
+    pub breaker: Breaker,
 }
 
 /// The async resources opened before the modules are built.
 pub struct Resources {
     /// The database pool.
     pub database: DatabaseConnection,
+    /// How long one database statement may take (`database.query_timeout_ms`).
+    pub query_timeout: Duration,
     /// `None` selects the embedded store.
     pub redis: Option<RedisResources>,
 }
@@ -180,6 +185,7 @@ pub struct Resources {
 /// Builds the core module for the chosen store.
 pub fn core_module(resources: Resources) -> Arc<dyn CoreModule> {
     let pool = SeaOrmPoolParameters {
+        breaker: breaker_for(&resources.database, resources.query_timeout),
         connection: resources.database,
     };
     match resources.redis {
@@ -190,6 +196,7 @@ pub fn core_module(resources: Resources) -> Arc<dyn CoreModule> {
                     connection: redis.connection,
                     keys: redis.keys,
                     hub: redis.hub,
+                    breaker: redis.breaker,
                 })
                 .build(),
         ),
@@ -342,6 +349,7 @@ mod tests {
     async fn the_accounts_module_resolves_its_services() {
         let core = core_module(Resources {
             database: memory_database().await,
+            query_timeout: Duration::from_secs(2),
             redis: None,
         });
         let modules = Modules::build(core, test_auth_options());
@@ -359,6 +367,7 @@ mod tests {
     async fn the_embedded_core_wires_a_working_readiness_check() {
         let core = core_module(Resources {
             database: memory_database().await,
+            query_timeout: Duration::from_secs(2),
             redis: None,
         });
         let modules = Modules::build(core, test_auth_options());
@@ -370,6 +379,7 @@ mod tests {
     async fn the_store_is_one_instance_shared_by_every_feature() {
         let core = core_module(Resources {
             database: memory_database().await,
+            query_timeout: Duration::from_secs(2),
             redis: None,
         });
         let first: Arc<dyn KeyValueStore> = core.resolve();
@@ -391,6 +401,7 @@ mod tests {
         }
         let core = core_module(Resources {
             database: memory_database().await,
+            query_timeout: Duration::from_secs(2),
             redis: None,
         });
         let health = HealthModule::builder(core)

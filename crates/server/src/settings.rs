@@ -124,8 +124,13 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// Apply pending migrations at start-up.
     pub auto_migrate: bool,
-    /// Seconds to wait for a connection.
+    /// Seconds to wait for the database at start-up.
     pub connect_timeout_secs: u64,
+    /// Milliseconds a request waits for a pooled connection before its 503.
+    pub acquire_timeout_ms: u64,
+    /// Milliseconds one statement may take, connection included; beyond it the
+    /// request gets 503 and counts towards opening the database's breaker.
+    pub query_timeout_ms: u64,
 }
 
 /// `[redis]`
@@ -135,8 +140,10 @@ pub struct RedisSettings {
     pub url: SecretString,
     /// Prepended to every key and notice channel, so deployments can share a Redis.
     pub key_prefix: String,
-    /// Seconds a connection attempt or a command may take.
-    pub timeout_secs: u64,
+    /// Milliseconds a connection attempt may take.
+    pub connect_timeout_ms: u64,
+    /// Milliseconds a command may take once connected.
+    pub command_timeout_ms: u64,
 }
 
 /// The format of application log lines.
@@ -346,8 +353,17 @@ impl Settings {
         if self.database.connect_timeout_secs == 0 {
             return invalid("database.connect_timeout_secs", "must be at least 1");
         }
-        if self.redis.timeout_secs == 0 {
-            return invalid("redis.timeout_secs", "must be at least 1");
+        if self.database.acquire_timeout_ms == 0 {
+            return invalid("database.acquire_timeout_ms", "must be at least 1");
+        }
+        if self.database.query_timeout_ms == 0 {
+            return invalid("database.query_timeout_ms", "must be at least 1");
+        }
+        if self.redis.connect_timeout_ms == 0 {
+            return invalid("redis.connect_timeout_ms", "must be at least 1");
+        }
+        if self.redis.command_timeout_ms == 0 {
+            return invalid("redis.command_timeout_ms", "must be at least 1");
         }
         if self.auth.failed_login_window_secs == 0 {
             return invalid("auth.failed_login_window_secs", "must be at least 1");

@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use qblog_infrastructure::database::{self, DatabaseOptions, MigrationStep};
 use qblog_infrastructure::store::{
-    Heartbeat, KeySpace, NoticeHub, RedisNoticeListener, redis_connection_manager,
+    Heartbeat, KeySpace, NoticeHub, RedisNoticeListener, RedisTimeouts, redis_breaker,
+    redis_connection_manager,
 };
 use qblog_interface::blog::BlogController;
 use qblog_interface::health::HealthController;
@@ -49,6 +50,7 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<sea_orm::Da
         url: settings.database.url.expose_secret().to_owned(),
         max_connections: settings.database.max_connections,
         connect_timeout: Duration::from_secs(settings.database.connect_timeout_secs),
+        acquire_timeout: Duration::from_millis(settings.database.acquire_timeout_ms),
     })
     .await
     .context("cannot connect to the database (database.url)")
@@ -193,13 +195,18 @@ pub fn build_modules(
     } else {
         let client =
             redis::Client::open(settings.redis.url.expose_secret()).context("invalid redis.url")?;
-        let timeout = Duration::from_secs(settings.redis.timeout_secs);
-        let connection = redis_connection_manager(&client, timeout).context("invalid redis.url")?;
+        let timeouts = RedisTimeouts {
+            connect: Duration::from_millis(settings.redis.connect_timeout_ms),
+            command: Duration::from_millis(settings.redis.command_timeout_ms),
+        };
+        let connection =
+            redis_connection_manager(&client, timeouts).context("invalid redis.url")?;
+        let breaker = redis_breaker(&connection, timeouts);
         let keys = KeySpace::new(settings.redis.key_prefix.clone());
         let hub = Arc::new(NoticeHub::default());
-        // The subscription's ping may take as long as any other Redis command.
+        // The subscription's connect, subscribe and ping may take as long as a call.
         let heartbeat = Heartbeat {
-            timeout,
+            timeout: timeouts.per_call(),
             ..Heartbeat::default()
         };
         background.push(RedisNoticeListener::spawn_with_heartbeat(
@@ -212,10 +219,15 @@ pub fn build_modules(
             connection,
             keys,
             hub,
+            breaker,
         })
     };
     let modules = Modules::build(
-        di::core_module(Resources { database, redis }),
+        di::core_module(Resources {
+            database,
+            query_timeout: Duration::from_millis(settings.database.query_timeout_ms),
+            redis,
+        }),
         auth_options(settings),
     );
     Ok((modules, background))

@@ -279,7 +279,8 @@ impl QrLoginServiceImpl {
     /// making it leaves the code confirmed for the next check. A login that is not
     /// handed out is taken back, so no session lives that nobody holds: when the claim
     /// lost its race, and when the store failed — unless the record, read again, shows
-    /// this check's own claim (the write went through, only its answer was lost).
+    /// this check's own claim (the write went through, only its answer was lost, or
+    /// the store sent it again and found it done).
     async fn claim(&self, code: QrCode) -> Result<Option<Login>, QrError> {
         let QrState::Confirmed(scanner) = &code.state else {
             return Ok(None);
@@ -312,10 +313,16 @@ impl QrLoginServiceImpl {
             ..code.clone()
         };
         let won = match self.codes.replace(&code, &next).await {
-            Ok(update) => Ok(update == QrUpdate::Applied),
-            Err(err) => match self.codes.get(&code.id).await {
+            Ok(QrUpdate::Applied) => Ok(true),
+            Ok(QrUpdate::Gone) => Ok(false),
+            // Changed, or failed: the store may have run the swap with its answer lost
+            // (and, sent again, found its own record). The record says whose it is.
+            outcome => match self.codes.get(&code.id).await {
                 Ok(Some(now)) if now.code == next => Ok(true),
-                _ => Err(err),
+                Ok(_) if outcome.is_ok() => Ok(false),
+                _ => Err(outcome.err().unwrap_or_else(|| {
+                    QrError::Unavailable("the claim's outcome could not be read".into())
+                })),
             },
         };
         match won {

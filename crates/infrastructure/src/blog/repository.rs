@@ -98,7 +98,7 @@ fn matching(query: &BlogQuery) -> Select<Entity> {
 impl BlogRepository for SeaOrmBlogRepository {
     async fn create(&self, blog: NewBlog) -> Result<Blog, BlogError> {
         let millis = blog.created_at.timestamp_millis();
-        let row = entity::ActiveModel {
+        let insert = entity::ActiveModel {
             id: NotSet,
             title: Set(blog.title.as_str().to_owned()),
             content: Set(blog.content.as_str().to_owned()),
@@ -113,16 +113,17 @@ impl BlogRepository for SeaOrmBlogRepository {
                 blog.content.as_str(),
             ))),
         }
-        .insert(self.pool.connection())
-        .await
-        .map_err(db_error)?;
+        .insert(self.pool.connection());
+        let row = self.pool.run(insert).await.map_err(db_error)?;
         to_blog(row)
     }
 
     async fn find(&self, id: BlogId) -> Result<Option<Blog>, BlogError> {
-        Entity::find_by_id(id.0)
+        let query = Entity::find_by_id(id.0)
             .filter(Column::State.eq(LIVE))
-            .one(self.pool.connection())
+            .one(self.pool.connection());
+        self.pool
+            .run(query)
             .await
             .map_err(db_error)?
             .map(to_blog)
@@ -131,15 +132,18 @@ impl BlogRepository for SeaOrmBlogRepository {
 
     async fn list(&self, query: &BlogQuery) -> Result<BlogPage, BlogError> {
         let db = self.pool.connection();
-        let total = matching(query).count(db).await.map_err(db_error)?;
+        let total = self
+            .pool
+            .run(matching(query).count(db))
+            .await
+            .map_err(db_error)?;
         let rows = matching(query)
             .order_by_desc(Column::CreatedAt)
             .order_by_desc(Column::Id)
             .offset(query.page.offset())
             .limit(u64::from(query.page.size()))
-            .all(db)
-            .await
-            .map_err(db_error)?;
+            .all(db);
+        let rows = self.pool.run(rows).await.map_err(db_error)?;
         Ok(BlogPage {
             items: rows.into_iter().map(to_blog).collect::<Result<_, _>>()?,
             total,
@@ -164,9 +168,8 @@ impl BlogRepository for SeaOrmBlogRepository {
             )
             .filter(Column::Id.eq(id.0))
             .filter(Column::State.eq(LIVE))
-            .exec(db)
-            .await
-            .map_err(db_error)?;
+            .exec(db);
+        let result = self.pool.run(result).await.map_err(db_error)?;
         if result.rows_affected == 0 {
             return Ok(None);
         }
@@ -179,9 +182,8 @@ impl BlogRepository for SeaOrmBlogRepository {
             .col_expr(Column::DeletedAt, Expr::val(at.timestamp_millis()))
             .filter(Column::Id.eq(id.0))
             .filter(Column::State.eq(LIVE))
-            .exec(self.pool.connection())
-            .await
-            .map_err(db_error)?;
+            .exec(self.pool.connection());
+        let result = self.pool.run(result).await.map_err(db_error)?;
         Ok(result.rows_affected > 0)
     }
 
@@ -192,9 +194,8 @@ impl BlogRepository for SeaOrmBlogRepository {
             .col_expr(Column::UpdatedAt, Expr::val(at.timestamp_millis()))
             .filter(Column::Id.eq(id.0))
             .filter(Column::State.eq(DELETED))
-            .exec(self.pool.connection())
-            .await
-            .map_err(db_error)?;
+            .exec(self.pool.connection());
+        let result = self.pool.run(result).await.map_err(db_error)?;
         Ok(result.rows_affected > 0)
     }
 }

@@ -12,8 +12,10 @@ pub struct DatabaseOptions {
     pub url: String,
     /// Upper bound of pooled connections.
     pub max_connections: u32,
-    /// How long to wait for the first connection (and for a pooled one) before failing.
+    /// How long to wait for the first connection before failing.
     pub connect_timeout: Duration,
+    /// How long a request waits for a pooled connection before failing.
+    pub acquire_timeout: Duration,
 }
 
 /// Opens a connection pool for `options.url`.
@@ -38,7 +40,7 @@ pub async fn connect(options: &DatabaseOptions) -> Result<DatabaseConnection, Db
         .max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(options.connect_timeout)
-        .acquire_timeout(options.connect_timeout)
+        .acquire_timeout(options.acquire_timeout)
         .sqlx_logging(false);
     Database::connect(connect).await
 }

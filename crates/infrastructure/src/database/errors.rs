@@ -1,10 +1,39 @@
-//! Classifying database errors for the domain's error enums.
+//! Classifying database errors for the domain's error enums and the breaker.
 
-use sea_orm::DbErr;
+use std::time::Duration;
 
-/// Whether the error means "the database cannot be reached" rather than a bug.
+use sea_orm::sqlx;
+use sea_orm::{DbErr, RuntimeErr};
+
+use crate::resilience::Outage;
+
+/// Whether the error means "the database did not answer" rather than a bug or a
+/// refusal: the pool could not hand out a connection, the connection broke (also in
+/// the middle of a query), or the server said it is shutting down or not accepting.
 pub fn is_unavailable(err: &DbErr) -> bool {
-    matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
+    match err {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(err)) | DbErr::Exec(RuntimeErr::SqlxError(err)) => {
+            is_connection_failure(err)
+        }
+        _ => false,
+    }
+}
+
+fn is_connection_failure(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08: connection exceptions (both engines); 57P0x: PostgreSQL
+        // shutting down or not yet accepting connections.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
 }
 
 /// Whether the error is a unique-constraint violation, on any of the three databases.
@@ -13,4 +42,48 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+impl Outage for DbErr {
+    fn is_outage(&self) -> bool {
+        is_unavailable(self)
+    }
+
+    fn circuit_open(dependency: &'static str) -> Self {
+        DbErr::Conn(RuntimeErr::Internal(format!(
+            "the {dependency} circuit is open: failing fast until it answers again"
+        )))
+    }
+
+    fn timed_out(dependency: &'static str, limit: Duration) -> Self {
+        DbErr::Conn(RuntimeErr::Internal(format!(
+            "the {dependency} did not answer within {limit:?}"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn broken_connections_count_as_unavailable_wherever_they_happen() {
+        let io = || {
+            Arc::new(sqlx::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionReset,
+            )))
+        };
+        assert!(is_unavailable(&DbErr::Query(RuntimeErr::SqlxError(io()))));
+        assert!(is_unavailable(&DbErr::Exec(RuntimeErr::SqlxError(io()))));
+        assert!(is_unavailable(&DbErr::Query(RuntimeErr::SqlxError(
+            Arc::new(sqlx::Error::PoolTimedOut)
+        ))));
+        assert!(is_unavailable(&DbErr::circuit_open("database")));
+        assert!(!is_unavailable(&DbErr::Query(RuntimeErr::SqlxError(
+            Arc::new(sqlx::Error::RowNotFound)
+        ))));
+        assert!(!is_unavailable(&DbErr::Custom("a bug".into())));
+    }
 }

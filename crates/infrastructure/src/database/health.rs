@@ -22,9 +22,13 @@ impl DatabaseHealth for SeaOrmDatabaseHealth {
     async fn ping(&self) -> Result<(), ProbeError> {
         let db = self.pool.connection();
         let statement = sea_orm::Statement::from_string(db.get_database_backend(), "SELECT 1");
-        db.execute_raw(statement).await.map(|_| ()).map_err(|err| {
-            tracing::warn!(error = %err, "database ping failed");
-            ProbeError("the database did not answer".to_owned())
-        })
+        self.pool
+            .run(db.execute_raw(statement))
+            .await
+            .map(|_| ())
+            .map_err(|err| {
+                tracing::warn!(error = %err, "database ping failed");
+                ProbeError("the database did not answer".to_owned())
+            })
     }
 }

@@ -11,4 +11,4 @@ mod pool;
 pub use connect::{DatabaseOptions, MigrationStep, connect, migration_status, run_migrations};
 pub use errors::{is_unavailable, is_unique_violation};
 pub use health::SeaOrmDatabaseHealth;
-pub use pool::{DatabasePool, SeaOrmPool, SeaOrmPoolParameters};
+pub use pool::{DatabasePool, SeaOrmPool, SeaOrmPoolParameters, breaker_for};

@@ -134,16 +134,21 @@ impl StoreQrCodeStore {
 #[async_trait]
 impl QrCodeStore for StoreQrCodeStore {
     async fn create(&self, code: &QrCode, ttl: Duration) -> Result<(), QrError> {
-        let written = self
+        let record = encode(code)?;
+        if self
             .store
-            .set_if_absent(&key(&code.id), &encode(code)?, ttl)
-            .await?;
-        if written {
-            Ok(())
-        } else {
-            Err(QrError::Unexpected(anyhow::anyhow!(
+            .set_if_absent(&key(&code.id), &record, ttl)
+            .await?
+        {
+            return Ok(());
+        }
+        // Not written: either this very record is there (a store that lost the answer
+        // to the first attempt ran it twice), or the random id was taken.
+        match self.store.get(&key(&code.id)).await? {
+            Some(stored) if stored == record => Ok(()),
+            _ => Err(QrError::Unexpected(anyhow::anyhow!(
                 "a QR code id was reused"
-            )))
+            ))),
         }
     }
 

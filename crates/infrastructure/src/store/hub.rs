@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use qblog_domain::store::{Notice, Subscription};
@@ -46,6 +47,32 @@ impl NoticeHub {
         for sender in self.lock().values() {
             let _ = sender.send(Notice::Resync);
         }
+    }
+
+    /// Tells every subscriber that notices may have been missed, in batches spread
+    /// evenly over `spread` (at once when there are few), so that what they do about
+    /// it — read the store again — does not all happen at the same moment.
+    pub fn resync_all_within(&self, spread: Duration) {
+        const BATCHES: u32 = 10;
+        const AT_ONCE: usize = 100;
+        let senders: Vec<broadcast::Sender<Notice>> = self.lock().values().cloned().collect();
+        if senders.len() <= AT_ONCE {
+            for sender in senders {
+                let _ = sender.send(Notice::Resync);
+            }
+            return;
+        }
+        let batch = senders.len().div_ceil(BATCHES as usize);
+        tokio::spawn(async move {
+            for (index, chunk) in senders.chunks(batch).enumerate() {
+                if index > 0 {
+                    tokio::time::sleep(spread / BATCHES).await;
+                }
+                for sender in chunk {
+                    let _ = sender.send(Notice::Resync);
+                }
+            }
+        });
     }
 
     /// How many channels have at least one subscriber.
@@ -116,6 +143,30 @@ mod tests {
         assert_eq!(hub.channel_count(), 1);
         drop(second);
         assert_eq!(hub.channel_count(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resync_of_many_subscribers_is_spread_over_the_time_given() {
+        let hub = Arc::new(NoticeHub::default());
+        let subscribers: Vec<_> = (0..1000).map(|i| hub.subscribe(&i.to_string())).collect();
+        let started = tokio::time::Instant::now();
+        hub.resync_all_within(Duration::from_millis(500));
+        let arrivals = futures_util::future::join_all(subscribers.into_iter().map(
+            |mut subscriber| async move {
+                assert_eq!(subscriber.next().await, Some(Notice::Resync));
+                started.elapsed()
+            },
+        ))
+        .await;
+        let first = arrivals.iter().min().copied().unwrap_or_default();
+        assert_eq!(first, Duration::ZERO, "the first batch at once");
+        let at_once = arrivals.iter().filter(|t| t.is_zero()).count();
+        assert!(at_once <= 100, "{at_once} at once");
+        let last = arrivals.iter().max().copied().unwrap_or_default();
+        assert!(
+            last >= Duration::from_millis(400) && last <= Duration::from_millis(500),
+            "the last batch after {last:?}"
+        );
     }
 
     #[tokio::test]

@@ -14,5 +14,5 @@ pub use embedded::EmbeddedKeyValueStore;
 pub use hub::{HubSubscription, NoticeHub};
 pub use redis::{
     Heartbeat, KeySpace, RedisKeyValueStore, RedisKeyValueStoreParameters, RedisNoticeListener,
-    redis_connection_manager,
+    RedisTimeouts, redis_breaker, redis_connection_manager,
 };

@@ -1,9 +1,11 @@
 //! The Redis adapter of the key-value store, and its per-process notice listener.
 //!
 //! Commands go through one `ConnectionManager`: a multiplexed connection that
-//! reconnects by itself (a command during an outage fails as `Unavailable`, the next
-//! one after Redis is back succeeds). Operations that must be atomic run as Lua scripts,
-//! which Redis executes without interleaving other clients' commands.
+//! reconnects by itself. Each command runs through a [`Breaker`] (fail fast while Redis
+//! is known to be down); one that fails because its connection broke — as the first
+//! command after a Redis restart does — is sent once more on the new connection.
+//! Operations that must be atomic run as Lua scripts, which Redis executes without
+//! interleaving other clients' commands.
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -17,6 +19,7 @@ use shaku::Component;
 use tokio::task::JoinHandle;
 
 use super::NoticeHub;
+use crate::resilience::{Breaker, Outage};
 
 /// Compare the value, write the new one keeping the TTL, publish: one atomic step.
 /// Replies `{0}` when missing, `{1, current}` on mismatch, `{2}` when swapped.
@@ -102,6 +105,31 @@ impl KeySpace {
     }
 }
 
+/// How long Redis may take (`redis.connect_timeout_ms`, `redis.command_timeout_ms`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RedisTimeouts {
+    /// To open a connection.
+    pub connect: Duration,
+    /// For a command's answer, once connected.
+    pub command: Duration,
+}
+
+impl RedisTimeouts {
+    /// The longest a command can take, a reconnection included: the breaker's limit.
+    pub fn per_call(self) -> Duration {
+        self.connect + self.command
+    }
+}
+
+impl Default for RedisTimeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_millis(1000),
+            command: Duration::from_millis(500),
+        }
+    }
+}
+
 /// Opens a lazily connecting, self-reconnecting connection manager for `url`.
 ///
 /// Nothing is sent until the first command, so start-up does not wait for Redis; the
@@ -111,13 +139,31 @@ impl KeySpace {
 /// Returns an error only when `url` is not a valid Redis URL.
 pub fn redis_connection_manager(
     client: &redis::Client,
-    timeout: Duration,
+    timeouts: RedisTimeouts,
 ) -> Result<ConnectionManager, RedisError> {
     let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(timeout))
-        .set_response_timeout(Some(timeout))
+        .set_connection_timeout(Some(timeouts.connect))
+        .set_response_timeout(Some(timeouts.command))
         .set_number_of_retries(1);
     client.get_connection_manager_lazy(config)
+}
+
+/// A breaker for Redis over `connection`, whose probe is `PING`.
+pub fn redis_breaker(connection: &ConnectionManager, timeouts: RedisTimeouts) -> Breaker {
+    let connection = connection.clone();
+    Breaker::new(
+        "redis",
+        timeouts.per_call(),
+        Arc::new(move || {
+            let mut connection = connection.clone();
+            Box::pin(async move {
+                redis::cmd("PING")
+                    .query_async::<String>(&mut connection)
+                    .await
+                    .is_ok()
+            })
+        }),
+    )
 }
 
 /// A `KeyValueStore` in a Redis shared by every instance of the service.
@@ -130,6 +176,32 @@ pub struct RedisKeyValueStore {
     keys: KeySpace,
     /// Where this process's [`RedisNoticeListener`] delivers notices.
     hub: Arc<NoticeHub>,
+    /// Made with [`redis_breaker`] over the same connection.
+    breaker: Breaker,
+}
+
+impl Outage for StoreError {
+    fn is_outage(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
+    fn circuit_open(dependency: &'static str) -> Self {
+        Self::Unavailable(format!(
+            "the {dependency} circuit is open: failing fast until it answers again"
+        ))
+    }
+
+    fn timed_out(dependency: &'static str, limit: Duration) -> Self {
+        Self::Unavailable(format!("{dependency} did not answer within {limit:?}"))
+    }
+}
+
+/// Whether a command failed because its connection broke before an answer came:
+/// sent again, it goes over the manager's new connection. (A connection that broke
+/// after Redis ran the command makes it run twice; every operation here tolerates
+/// that — see the callers of `retried`.)
+fn connection_broke(err: &RedisError) -> bool {
+    err.is_connection_dropped() || err.is_connection_refusal() || err.is_io_error()
 }
 
 fn store_error(err: RedisError) -> StoreError {
@@ -153,17 +225,42 @@ fn millis(duration: Duration) -> u64 {
 impl RedisKeyValueStore {
     /// A store over `connection` in the key space `keys`, whose notices arrive through
     /// `hub` (fed by a [`RedisNoticeListener`] on the same key space).
-    pub fn new(connection: ConnectionManager, keys: KeySpace, hub: Arc<NoticeHub>) -> Self {
+    pub fn new(
+        connection: ConnectionManager,
+        keys: KeySpace,
+        hub: Arc<NoticeHub>,
+        timeouts: RedisTimeouts,
+    ) -> Self {
+        let breaker = redis_breaker(&connection, timeouts);
         Self {
             connection,
             keys,
             hub,
+            breaker,
         }
     }
 
+    /// Runs `attempt` through the breaker, once more when its connection broke.
+    async fn retried<T, F>(&self, attempt: impl Fn(ConnectionManager) -> F) -> Result<T, StoreError>
+    where
+        F: std::future::Future<Output = Result<T, RedisError>>,
+    {
+        self.breaker
+            .run(async {
+                match attempt(self.connection.clone()).await {
+                    Err(err) if connection_broke(&err) => {
+                        tracing::debug!(error = %err, "redis connection broke; sending again");
+                        attempt(self.connection.clone()).await.map_err(store_error)
+                    }
+                    other => other.map_err(store_error),
+                }
+            })
+            .await
+    }
+
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
-        let mut connection = self.connection.clone();
-        cmd.query_async(&mut connection).await.map_err(store_error)
+        self.retried(|mut connection| async move { cmd.query_async(&mut connection).await })
+            .await
     }
 }
 
@@ -175,17 +272,20 @@ impl KeyValueStore for RedisKeyValueStore {
 
     async fn get_with_ttl(&self, key: &str) -> Result<Option<(String, Duration)>, StoreError> {
         let key = self.keys.key(key);
-        let mut connection = self.connection.clone();
         // MULTI/EXEC: one round trip, and the key cannot expire between the two reads.
-        let (value, ttl_ms): (Option<String>, i64) = redis::pipe()
+        let pipe = redis::pipe()
             .atomic()
             .cmd("GET")
             .arg(&key)
             .cmd("PTTL")
             .arg(&key)
-            .query_async(&mut connection)
-            .await
-            .map_err(store_error)?;
+            .to_owned();
+        let (value, ttl_ms): (Option<String>, i64) = self
+            .retried(|mut connection| {
+                let pipe = &pipe;
+                async move { pipe.query_async(&mut connection).await }
+            })
+            .await?;
         // PTTL: -2 for no key, -1 for none set (this adapter always sets one).
         Ok(value.zip(u64::try_from(ttl_ms).ok().map(Duration::from_millis)))
     }
@@ -232,15 +332,15 @@ impl KeyValueStore for RedisKeyValueStore {
         notify: Option<&'a str>,
     ) -> Result<CasOutcome, StoreError> {
         let channel = notify.map(|c| self.keys.channel(c)).unwrap_or_default();
-        let mut connection = self.connection.clone();
-        let (status, current): (i64, Option<String>) = COMPARE_AND_SET
-            .key(self.keys.key(key))
-            .arg(expected)
-            .arg(new)
-            .arg(channel)
-            .invoke_async(&mut connection)
-            .await
-            .map_err(store_error)?;
+        let mut invocation = COMPARE_AND_SET.key(self.keys.key(key));
+        invocation.arg(expected).arg(new).arg(channel);
+        // Run twice, a swap answers `Mismatch` with what it wrote: callers read again.
+        let (status, current): (i64, Option<String>) = self
+            .retried(|mut connection| {
+                let invocation = &invocation;
+                async move { invocation.invoke_async(&mut connection).await }
+            })
+            .await?;
         match (status, current) {
             (0, _) => Ok(CasOutcome::Missing),
             (1, Some(current)) => Ok(CasOutcome::Mismatch { current }),
@@ -252,13 +352,15 @@ impl KeyValueStore for RedisKeyValueStore {
     }
 
     async fn increment(&self, key: &str, window: Duration) -> Result<Counter, StoreError> {
-        let mut connection = self.connection.clone();
-        let (count, ttl_ms): (u64, u64) = INCREMENT
-            .key(self.keys.key(key))
-            .arg(millis(window))
-            .invoke_async(&mut connection)
-            .await
-            .map_err(store_error)?;
+        let mut invocation = INCREMENT.key(self.keys.key(key));
+        invocation.arg(millis(window));
+        // Run twice, a counter counts one extra attempt: a limit errs on the safe side.
+        let (count, ttl_ms): (u64, u64) = self
+            .retried(|mut connection| {
+                let invocation = &invocation;
+                async move { invocation.invoke_async(&mut connection).await }
+            })
+            .await?;
         Ok(Counter {
             count,
             resets_in: Duration::from_millis(ttl_ms),
@@ -266,13 +368,13 @@ impl KeyValueStore for RedisKeyValueStore {
     }
 
     async fn decrement(&self, key: &str) -> Result<(), StoreError> {
-        let mut connection = self.connection.clone();
-        DECREMENT
-            .key(self.keys.key(key))
-            .invoke_async::<i64>(&mut connection)
-            .await
-            .map(|_| ())
-            .map_err(store_error)
+        let invocation = DECREMENT.key(self.keys.key(key));
+        self.retried(|mut connection| {
+            let invocation = &invocation;
+            async move { invocation.invoke_async::<i64>(&mut connection).await }
+        })
+        .await
+        .map(|_| ())
     }
 
     async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, StoreError> {
@@ -323,10 +425,17 @@ impl Default for Heartbeat {
     }
 }
 
+/// How long the waiters' re-reads after a reconnection are spread over.
+pub const RESYNC_SPREAD: Duration = Duration::from_millis(500);
+
+/// The longest pause between two attempts of the notice listener to reconnect.
+pub const MAX_RECONNECT_PAUSE: Duration = Duration::from_millis(800);
+
 /// The process's one Redis subscription: a pattern over every notice channel of the
 /// key space, fanned out in-process through the [`NoticeHub`].
 ///
-/// It reconnects by itself with a growing pause, also when its [`Heartbeat`] goes
+/// It reconnects by itself with a growing pause (at most [`MAX_RECONNECT_PAUSE`],
+/// so it is back within a second of Redis), also when its [`Heartbeat`] goes
 /// unanswered; after each (re)connection every subscriber gets a `Resync`, since
 /// notices sent while it was away are lost. Dropping the listener stops it.
 pub struct RedisNoticeListener {
@@ -363,7 +472,7 @@ impl RedisNoticeListener {
                     pause = FIRST_PAUSE;
                 }
                 tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
+                pause = (pause * 2).min(MAX_RECONNECT_PAUSE);
             }
         });
         Self { task }
@@ -394,7 +503,9 @@ async fn listen(
         .map_err(|_| anyhow::anyhow!("no answer to SUBSCRIBE within {:?}", heartbeat.timeout))??;
     *subscribed = true;
     tracing::debug!("redis notice subscription active");
-    hub.resync_all();
+    // Every waiter looks again, spread out: ten thousand waiting long-polls must not
+    // all read the store in the same millisecond.
+    hub.resync_all_within(RESYNC_SPREAD);
     let (mut sink, mut messages) = pubsub.split();
     loop {
         // Any message proves the connection alive; only a quiet one is pinged.

@@ -57,7 +57,7 @@ fn to_user(row: &entity::Model) -> Result<User, UserError> {
 impl UserRepository for SeaOrmUserRepository {
     async fn create(&self, user: NewUser) -> Result<User, UserError> {
         let millis = user.created_at.timestamp_millis();
-        let row = entity::ActiveModel {
+        let insert = entity::ActiveModel {
             id: NotSet,
             username: Set(user.username.as_str().to_owned()),
             username_key: Set(user.username.key()),
@@ -66,9 +66,8 @@ impl UserRepository for SeaOrmUserRepository {
             created_at: Set(millis),
             updated_at: Set(millis),
         }
-        .insert(self.pool.connection())
-        .await
-        .map_err(|err| {
+        .insert(self.pool.connection());
+        let row = self.pool.run(insert).await.map_err(|err| {
             if is_unique_violation(&err) {
                 UserError::UsernameTaken
             } else {
@@ -82,20 +81,17 @@ impl UserRepository for SeaOrmUserRepository {
         &self,
         username: &Username,
     ) -> Result<Option<(User, PasswordHash)>, UserError> {
-        let row = Entity::find()
+        let query = Entity::find()
             .filter(Column::UsernameKey.eq(username.key()))
-            .one(self.pool.connection())
-            .await
-            .map_err(db_error)?;
+            .one(self.pool.connection());
+        let row = self.pool.run(query).await.map_err(db_error)?;
         row.map(|row| Ok((to_user(&row)?, PasswordHash::new(row.password_hash))))
             .transpose()
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, UserError> {
-        let row = Entity::find_by_id(id.0)
-            .one(self.pool.connection())
-            .await
-            .map_err(db_error)?;
+        let query = Entity::find_by_id(id.0).one(self.pool.connection());
+        let row = self.pool.run(query).await.map_err(db_error)?;
         row.as_ref().map(to_user).transpose()
     }
 }

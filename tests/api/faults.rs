@@ -1,0 +1,275 @@
+//! Dependencies that freeze, die and come back, through a fault relay of the
+//! project's own (`qblog_infrastructure::testing::FaultRelay`) between the service and
+//! Redis or PostgreSQL: requests answer 503 (never 500, never hang), fail fast once a
+//! dependency is known to be down, and recover when it answers again.
+//!
+//! Bounds here are generous ("answers instead of hanging"); how fast it fails and
+//! recovers is measured in `bench/fault-drills.sh`.
+
+use std::time::{Duration, Instant};
+
+use qblog_infrastructure::testing::{
+    FaultRelay, POSTGRES_URL_VAR, REDIS_URL_VAR, TestDatabase, matrix_url, unique_redis_prefix,
+};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, spawn_with, test_settings};
+
+/// `host:port` of a server URL.
+fn authority(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let after_user = after_scheme
+        .rsplit_once('@')
+        .map_or(after_scheme, |(_, rest)| rest);
+    after_user
+        .split(['/', '?'])
+        .next()
+        .expect("an authority")
+        .to_owned()
+}
+
+/// An app on PostgreSQL and Redis, each reached through its own relay.
+struct Faulty {
+    app: TestApp,
+    database: FaultRelay,
+    redis: FaultRelay,
+}
+
+async fn faulty_app() -> Option<Faulty> {
+    let redis_url = matrix_url(REDIS_URL_VAR)?;
+    let postgres_url = matrix_url(POSTGRES_URL_VAR)?;
+    let database = TestDatabase::on_server(&postgres_url)
+        .await
+        .expect("PostgreSQL answers");
+    let database_relay = FaultRelay::start(authority(&database.url)).await;
+    let redis_relay = FaultRelay::start(authority(&redis_url)).await;
+    let mut settings = test_settings();
+    settings.database.url = SecretString::from(database.url.replace(
+        &authority(&database.url),
+        &database_relay.address().to_string(),
+    ));
+    settings.redis.url = SecretString::from(format!("redis://{}", redis_relay.address()));
+    settings.redis.key_prefix = unique_redis_prefix();
+    Some(Faulty {
+        app: spawn_with(settings, database).await,
+        database: database_relay,
+        redis: redis_relay,
+    })
+}
+
+/// `GET path` (with a cookie if given): its status and how long it took, failing the
+/// test if it takes longer than `bound`.
+async fn timed(app: &TestApp, path: &str, sid: Option<&str>, bound: Duration) -> (u16, Duration) {
+    let mut request = app.client.get(app.url(path));
+    if let Some(sid) = sid {
+        request = request.header("cookie", format!("sid={sid}"));
+    }
+    let started = Instant::now();
+    let response = tokio::time::timeout(bound, request.send())
+        .await
+        .unwrap_or_else(|_| panic!("{path} hung for {bound:?}"))
+        .expect("answered");
+    (response.status().as_u16(), started.elapsed())
+}
+
+/// Asks `path` eight times: every answer is 503, and once the dependency is known to
+/// be down (after the first few) none waits.
+async fn fails_fast(app: &TestApp, path: &str, sid: Option<&str>) {
+    let mut slowest_later = Duration::ZERO;
+    for attempt in 0..8 {
+        let (status, took) = timed(app, path, sid, Duration::from_secs(10)).await;
+        assert_eq!(status, 503, "attempt {attempt}");
+        if attempt >= 4 {
+            slowest_later = slowest_later.max(took);
+        }
+    }
+    assert!(
+        slowest_later < Duration::from_millis(500),
+        "once the dependency is known down, requests wait {slowest_later:?}"
+    );
+}
+
+/// Repeats `GET path` until it answers `status`, for at most `within`.
+async fn until_status(app: &TestApp, path: &str, sid: Option<&str>, status: u16, within: Duration) {
+    let started = Instant::now();
+    loop {
+        let (got, _) = timed(app, path, sid, Duration::from_secs(10)).await;
+        if got == status {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "{path} still {got} after {within:?}, expected {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_frozen_redis_is_503_then_fails_fast_and_recovers_when_it_thaws() {
+    let Some(faulty) = faulty_app().await else {
+        return;
+    };
+    let app = &faulty.app;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    faulty.redis.freeze();
+    fails_fast(app, "/api/user/me", Some(&alice.sid)).await;
+    let (status, _) = timed(app, "/health/ready", None, Duration::from_secs(10)).await;
+    assert_eq!(status, 503);
+    faulty.redis.thaw();
+    until_status(
+        app,
+        "/api/user/me",
+        Some(&alice.sid),
+        200,
+        Duration::from_secs(5),
+    )
+    .await;
+    until_status(app, "/health/ready", None, 200, Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn the_first_request_after_a_redis_restart_succeeds() {
+    let Some(faulty) = faulty_app().await else {
+        return;
+    };
+    let app = &faulty.app;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    // Redis dies and comes back while nobody asks: the service's connection is dead.
+    faulty.redis.cut();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    faulty.redis.restore();
+    let (status, _) = timed(
+        app,
+        "/api/user/me",
+        Some(&alice.sid),
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(status, 200, "the first command after the restart");
+}
+
+#[tokio::test]
+async fn a_long_poll_wakes_on_a_change_made_after_redis_came_back() {
+    let Some(faulty) = faulty_app().await else {
+        return;
+    };
+    let app = &faulty.app;
+    let phone = app.signed_up(&TestUser::new("alice")).await;
+    let generated: Value = app
+        .post_json("/api/qrcode/generate", &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let (id, token) = (
+        generated["data"]["qrcode_id"]
+            .as_str()
+            .expect("id")
+            .to_owned(),
+        generated["data"]["poll_token"]
+            .as_str()
+            .expect("token")
+            .to_owned(),
+    );
+    faulty.redis.cut();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    faulty.redis.restore();
+    // The PC waits; the phone scans as soon as Redis is back.
+    let poll_path = format!("/api/qrcode/check?id={id}&token={token}&since=unscanned&wait=20");
+    let poll = app.get(&poll_path);
+    let scan = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut attempts = 0;
+        loop {
+            let response = app
+                .client
+                .post(app.url("/api/qrcode/scan"))
+                .bearer_auth(&phone.token)
+                .json(&json!({"qrcode_id": id}))
+                .send()
+                .await
+                .expect("sent");
+            if response.status() == 200 || attempts > 30 {
+                return (response.status(), Instant::now());
+            }
+            attempts += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let (answer, (scan_status, scanned_at)) = tokio::join!(poll, scan);
+    assert_eq!(scan_status, 200);
+    let woke_after = scanned_at.elapsed();
+    let body: Value = answer.json().await.expect("json");
+    assert_eq!(body["data"]["status"], "scanned", "{body}");
+    assert!(
+        woke_after < Duration::from_secs(1),
+        "answered, but {woke_after:?} after the scan"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_503_fast_while_sessions_keep_working() {
+    let Some(faulty) = faulty_app().await else {
+        return;
+    };
+    let app = &faulty.app;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    faulty.database.cut();
+    fails_fast(app, "/api/blog/list", None).await;
+    let (status, _) = timed(
+        app,
+        "/api/user/me",
+        Some(&alice.sid),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(status, 200, "/me needs only the session store");
+    faulty.database.restore();
+    until_status(app, "/api/blog/list", None, 200, Duration::from_secs(5)).await;
+}
+
+/// A faulty app whose pool has connections open, with the database then frozen.
+async fn warm_then_frozen_database() -> Option<Faulty> {
+    let faulty = faulty_app().await?;
+    let (status, _) = timed(&faulty.app, "/api/blog/list", None, Duration::from_secs(5)).await;
+    assert_eq!(status, 200);
+    faulty.database.freeze();
+    Some(faulty)
+}
+
+#[tokio::test]
+async fn a_query_cut_in_the_middle_is_503_not_500() {
+    let Some(faulty) = warm_then_frozen_database().await else {
+        return;
+    };
+    let app = &faulty.app;
+    // Ask while the database is stalled, and cut it while the query waits.
+    let request = tokio::spawn({
+        let client = app.client.clone();
+        let url = app.url("/api/blog/detail?id=1");
+        async move { client.get(url).send().await.map(|r| r.status().as_u16()) }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    faulty.database.cut();
+    let status = tokio::time::timeout(Duration::from_secs(10), request)
+        .await
+        .expect("answered")
+        .expect("joined")
+        .expect("sent");
+    assert_eq!(status, 503);
+}
+
+#[tokio::test]
+async fn a_frozen_database_times_out_as_503_and_recovers_when_it_thaws() {
+    let Some(faulty) = warm_then_frozen_database().await else {
+        return;
+    };
+    let app = &faulty.app;
+    fails_fast(app, "/api/blog/list", None).await;
+    let (status, _) = timed(app, "/health/ready", None, Duration::from_secs(10)).await;
+    assert_eq!(status, 503);
+    faulty.database.thaw();
+    until_status(app, "/api/blog/list", None, 200, Duration::from_secs(5)).await;
+}
