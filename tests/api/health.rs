@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::backend_test;
-use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_the_store_down};
+use crate::helpers::{Backend, backend, spawn_app, spawn_app_with, spawn_app_with_the_store_down};
 
 backend_test!(readiness_reports_every_dependency_up, |app| async move {
     let response = app.get("/health/ready").await;
@@ -136,4 +136,42 @@ async fn from_the_shutdown_signal_readiness_says_draining_while_requests_are_sti
     let live = app.get("/health/live").await;
     assert_eq!(live.status(), 200, "still serving during the drain delay");
     assert_eq!(live.headers()["connection"], "close");
+}
+
+/// Three instances starting at the same moment on one empty database all come up:
+/// the migrations run once, under a database lock, and the others wait for it.
+async fn three_instances_start_at_once_on_an_empty_database(which: Backend) {
+    let Some((settings, database)) = backend(which).await else {
+        return;
+    };
+    let builds = (0..3).map(|_| qblog_server::startup::Application::build(&settings));
+    for (instance, built) in futures_util::future::join_all(builds)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        if let Err(err) = built {
+            panic!("instance {instance} did not start: {err:#}");
+        }
+    }
+    drop(database);
+}
+
+mod three_instances_start_at_once {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite() {
+        three_instances_start_at_once_on_an_empty_database(Backend::SqliteEmbedded).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        three_instances_start_at_once_on_an_empty_database(Backend::PostgresRedis).await;
+    }
+
+    #[tokio::test]
+    async fn mariadb() {
+        three_instances_start_at_once_on_an_empty_database(Backend::MysqlEmbedded).await;
+    }
 }

@@ -56,6 +56,8 @@ impl BlogTitle {
         to_plain_html: impl FnOnce(&str) -> String,
     ) -> Result<Self, FieldError> {
         bounded_markup("title", input, Self::MAX_INPUT_CHARS)?;
+        // The sanitiser would quietly replace it: refuse it as typed.
+        no_nul("title", input)?;
         let text = text::html_text(&to_plain_html(input));
         let text = text.trim();
         char_count_between("title", text, 1, Self::MAX_CHARS)?;

@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use qblog_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
 
 /// How to open the pool; mirrors the `database` settings section.
 #[derive(Debug, Clone)]
@@ -54,15 +57,73 @@ pub enum MigrationStep {
     DownOne,
 }
 
-/// Applies or rolls back migrations.
+/// The name of the lock migrations hold: PostgreSQL's advisory lock key, MySQL's
+/// `GET_LOCK` name.
+const MIGRATION_LOCK: &str = "qblog_migrations";
+/// How long an instance waits for another instance's migrations, on MySQL.
+const MIGRATION_LOCK_WAIT_SECS: u32 = 600;
+
+/// Applies or rolls back migrations, under a database lock: any number of instances
+/// starting together on an empty database migrate it once — the first holds the lock,
+/// the others wait for it and then find nothing left to do.
+///
+/// The lock and the migrations share one connection, in one transaction: a
+/// PostgreSQL transaction-scoped advisory lock, a MySQL named lock (`GET_LOCK`, held
+/// by the connection across the implicit commits DDL causes there), or SQLite's write
+/// lock (`BEGIN IMMEDIATE`).
 ///
 /// # Errors
-/// Returns the database's error; a failed migration leaves earlier ones applied.
+/// Returns the database's error; a failed migration leaves earlier ones applied where
+/// the engine commits DDL by itself (MySQL), and none of the run's elsewhere.
 pub async fn run_migrations(db: &DatabaseConnection, step: MigrationStep) -> Result<(), DbErr> {
-    match step {
-        MigrationStep::Up => Migrator::up(db, None).await,
-        MigrationStep::DownOne => Migrator::down(db, Some(1)).await,
+    let backend = db.get_database_backend();
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: (backend == DbBackend::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?;
+    match backend {
+        DbBackend::Postgres => {
+            txn.execute_raw(Statement::from_sql_and_values(
+                backend,
+                "SELECT pg_advisory_xact_lock(hashtext($1))",
+                [MIGRATION_LOCK.into()],
+            ))
+            .await?;
+        }
+        DbBackend::MySql => {
+            let locked = txn
+                .query_one_raw(Statement::from_sql_and_values(
+                    backend,
+                    "SELECT GET_LOCK(?, ?) AS locked",
+                    [MIGRATION_LOCK.into(), MIGRATION_LOCK_WAIT_SECS.into()],
+                ))
+                .await?
+                .and_then(|row| row.try_get::<Option<i64>>("", "locked").ok().flatten());
+            if locked != Some(1) {
+                return Err(DbErr::Migration(format!(
+                    "another instance held the migration lock for {MIGRATION_LOCK_WAIT_SECS} s"
+                )));
+            }
+        }
+        _ => {}
     }
+    let migrated = match step {
+        MigrationStep::Up => Migrator::up(&txn, None).await,
+        MigrationStep::DownOne => Migrator::down(&txn, Some(1)).await,
+    };
+    if backend == DbBackend::MySql {
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT RELEASE_LOCK(?)",
+            [MIGRATION_LOCK.into()],
+        ))
+        .await?;
+    }
+    migrated?;
+    txn.commit().await
 }
 
 /// Lists every known migration with whether it is applied, oldest first.
