@@ -26,6 +26,14 @@ HERE = Path(__file__).resolve().parent
 K8S = HERE / "kubernetes"
 
 PORT = 8000
+# The connection budget of kubernetes/configmap.yaml: what PostgreSQL allows, what
+# it keeps for superusers, and what is left for people and the migration Job.
+PG_MAX_CONNECTIONS = 100
+PG_SUPERUSER_RESERVED = 3
+PG_KEPT_FOR_OPERATORS = 7
+# server.shutdown_timeout_secs and server.drain_delay_secs (config/default.toml).
+SHUTDOWN_TIMEOUT_SECS = 20
+DRAIN_DELAY_SECS = 5
 JWT = "APP__AUTH__JWT_SECRET"
 DB_URL = "APP__DATABASE__URL"
 SECRET_NAME = "qblog-secrets"
@@ -191,8 +199,10 @@ def check_kubernetes() -> None:
     check(ports.get("http") == PORT, "deployment.yaml: containerPort http must be 8000")
     pre_stop = get(c, "lifecycle.preStop.exec.command") or []
     sleep = int(pre_stop[-1]) if pre_stop and pre_stop[-1].isdigit() else 0
-    check(sleep + 20 < pod["terminationGracePeriodSeconds"],
-          "deployment.yaml: preStop + 20 s shutdown must fit in the grace period")
+    check(sleep + SHUTDOWN_TIMEOUT_SECS < pod["terminationGracePeriodSeconds"],
+          "deployment.yaml: preStop + the whole shutdown must fit in the grace period")
+    check(get(spec, "strategy.rollingUpdate.maxUnavailable") == 0,
+          "deployment.yaml: a rollout must not take a pod out before its successor is ready")
 
     job = by_kind["Job"][0][1]
     check(job["spec"]["template"]["spec"]["containers"][0].get("args") == ["migrate", "up"],
@@ -233,6 +243,14 @@ def check_kubernetes() -> None:
     check(hpa["spec"]["minReplicas"] >= 2, "hpa.yaml: keep at least 2 replicas")
     check(hpa["spec"]["minReplicas"] - 1 >= 1,
           "pdb/hpa: maxUnavailable 1 must leave a pod running")
+    surge = get(spec, "strategy.rollingUpdate.maxSurge") or 0
+    most_pods = hpa["spec"]["maxReplicas"] + int(surge)
+    per_pod = int(cm["data"].get("APP__DATABASE__MAX_CONNECTIONS", "10"))
+    budget = PG_MAX_CONNECTIONS - PG_SUPERUSER_RESERVED - PG_KEPT_FOR_OPERATORS
+    check(most_pods * per_pod <= budget,
+          f"connection budget: {most_pods} pods (HPA max + surge) x {per_pod} connections = "
+          f"{most_pods * per_pod} > {budget} ({PG_MAX_CONNECTIONS} - {PG_SUPERUSER_RESERVED} "
+          f"reserved - {PG_KEPT_FOR_OPERATORS} for operators)")
 
 
 def check_compose() -> None:
@@ -265,8 +283,8 @@ def check_compose() -> None:
     check(nginx_ip == env.get("APP__SERVER__TRUSTED_PROXIES"),
           "compose.yaml: trusted proxy must be nginx's fixed address")
     mounts = services["nginx"].get("volumes", [])
-    check(any(m.startswith("./nginx/qblog.conf:") for m in mounts),
-          "compose.yaml: nginx must mount nginx/qblog.conf")
+    check(any(m.startswith("./nginx/qblog-compose.conf:") for m in mounts),
+          "compose.yaml: nginx must mount nginx/qblog-compose.conf")
     check(get(services["qblog"], "build.dockerfile") == "deploy/Dockerfile"
           and get(services["qblog"], "build.context") == "..",
           "compose.yaml: build from the repository root with deploy/Dockerfile")
@@ -275,13 +293,37 @@ def check_compose() -> None:
           "compose.yaml: looks like a real JWT secret was committed")
 
 
+def nginx_body(conf: str) -> str:
+    """The configuration from the upstream block on, without its server lines and
+    comments: what both variants must share."""
+    body = conf[conf.index("upstream qblog_app {"):]
+    lines = [line for line in body.splitlines()
+             if not line.strip().startswith(("#", "server ", "access_log "))]
+    return "\n".join(lines)
+
+
 def check_nginx() -> None:
     conf = (HERE / "nginx" / "qblog.conf").read_text()
+    compose = (HERE / "nginx" / "qblog-compose.conf").read_text()
+    check(nginx_body(conf) == nginx_body(compose),
+          "nginx/qblog-compose.conf differs from qblog.conf beyond its upstream servers")
     for needle in ("proxy_set_header X-Forwarded-For", "proxy_set_header X-Real-IP",
                    "proxy_set_header X-Forwarded-Proto", "proxy_set_header X-Request-Id",
                    "client_max_body_size 1m;", "keepalive ", "gzip on;",
-                   "application/json"):
+                   "application/json", "error_page 413", "error_page 502", "error_page 503",
+                   "error_page 504", "proxy_next_upstream error"):
         check(needle in conf, f"nginx/qblog.conf: `{needle}` missing")
+    servers = re.findall(r"^\s*server \S+(.*);", conf, re.M)
+    check(bool(servers) and all("max_fails=0" in s for s in servers),
+          "nginx/qblog.conf: every upstream server needs max_fails=0 (a restart must not "
+          "mark instances down)")
+    keepalive = re.search(r"keepalive_timeout (\d+)s;", conf)
+    check(keepalive is not None and int(keepalive.group(1)) < DRAIN_DELAY_SECS,
+          "nginx/qblog.conf: upstream keepalive_timeout must be shorter than the drain delay")
+    directives = "\n".join(l for l in conf.splitlines() if not l.strip().startswith("#"))
+    check(re.search(r"\$(request|request_uri|args|query_string)(?![_a-z])", directives) is None,
+          "nginx/qblog.conf: logs must not carry the query string ($request, $request_uri, "
+          "$args): it can hold poll tokens")
     m = re.search(r"location = /api/qrcode/check \{(.*?)\}", conf, re.S)
     check(m is not None and "proxy_buffering off;" in m.group(1),
           "nginx/qblog.conf: buffering must be off for /api/qrcode/check")
@@ -308,8 +350,22 @@ def check_systemd() -> None:
                        "ProtectSystem=strict", "ReadWritePaths=", "Restart=on-failure",
                        "KillSignal=SIGTERM", "TimeoutStopSec="):
             check(needle in text, f"systemd/{unit}: `{needle}` missing")
-    check("APP__SERVER__PORT=%i" in (sd / "qblog@.service").read_text(),
+    instance = (sd / "qblog@.service").read_text()
+    check("APP__SERVER__PORT=%i" in instance,
           "systemd/qblog@.service: port must come from the instance name")
+    check("Requires=qblog@%i.socket" in instance,
+          "systemd/qblog@.service: must serve on its socket unit")
+    socket_unit = (sd / "qblog@.socket").read_text()
+    check("ListenStream=127.0.0.1:%i" in socket_unit, "systemd/qblog@.socket: ListenStream")
+    stop = re.search(r"TimeoutStopSec=(\d+)", instance)
+    check(stop is not None and int(stop.group(1)) > SHUTDOWN_TIMEOUT_SECS,
+          "systemd/qblog@.service: TimeoutStopSec must exceed the whole shutdown")
+    target = (sd / "qblog.target").read_text()
+    conf = (HERE / "nginx" / "qblog.conf").read_text()
+    nginx_ports = sorted(re.findall(r"server 127\.0\.0\.1:(\d+)", conf))
+    target_ports = sorted(re.findall(r"qblog@(\d+)\.service", target))
+    check(nginx_ports == target_ports,
+          f"systemd/qblog.target instances {target_ports} != nginx upstreams {nginx_ports}")
     env = (sd / "qblog.env.example").read_text()
     check(re.search(r"^APP__AUTH__JWT_SECRET=CHANGE-ME$", env, re.M) is not None,
           "systemd/qblog.env.example: JWT secret must be a placeholder")

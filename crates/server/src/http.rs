@@ -25,7 +25,6 @@ use std::time::Duration;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use poem::http::HeaderValue;
 use poem::http::header::CONNECTION;
 use poem::http::uri::Scheme;
@@ -36,6 +35,7 @@ use qblog_interface::lifecycle::LifecycleControl;
 use qblog_interface::pipeline::park::ClientGone;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 /// The response body type poem hands to hyper.
 type ResponseBody = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
@@ -77,12 +77,15 @@ pub async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read);
+    let (closing, closing_rx) = watch::channel(false);
+    let (alive, _) = watch::channel(());
     let connections = Connections {
         app: Arc::new(app),
         local: listener.local_addr()?,
-        graceful: GracefulShutdown::new(),
         builder,
         draining: Arc::new(AtomicBool::new(false)),
+        closing: closing_rx,
+        alive,
     };
     accept_until(&listener, &connections, shutdown).await;
     let deadline = tokio::time::Instant::now() + limits.shutdown;
@@ -100,8 +103,9 @@ pub async fn serve(
     .await;
     drop(listener);
     lifecycle.start_closing();
+    closing.send_replace(true);
     tracing::info!("no longer accepting; finishing the requests in flight");
-    if tokio::time::timeout_at(deadline, connections.graceful.shutdown())
+    if tokio::time::timeout_at(deadline, connections.alive.closed())
         .await
         .is_err()
     {
@@ -110,14 +114,23 @@ pub async fn serve(
     Ok(())
 }
 
+/// How long a connection that has not sent its first request yet is given to send
+/// it once the server closes: a proxy that opened it a moment ago is sending one,
+/// and closing it under that request would lose the request.
+pub const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
+
 /// What every accepted connection is served with.
 struct Connections {
     app: Arc<App>,
     local: SocketAddr,
-    graceful: GracefulShutdown,
     builder: http1::Builder,
     /// Set once draining: every response then carries `Connection: close`.
     draining: Arc<AtomicBool>,
+    /// Turns `true` when the listener has closed: connections close between
+    /// requests from then on.
+    closing: watch::Receiver<bool>,
+    /// Every connection's task holds a receiver; shutdown waits until none is left.
+    alive: watch::Sender<()>,
 }
 
 /// Accepts and serves connections until `until` resolves.
@@ -157,7 +170,10 @@ impl Connections {
             self.local,
             Arc::clone(&self.draining),
         );
+        let first_request = Arc::new(tokio::sync::Notify::new());
+        let started = Arc::clone(&first_request);
         let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+            started.notify_one();
             // Converted here, not in the future: a waiting request's future then
             // holds only what the application's own future holds.
             let mut req = Request::from((
@@ -182,11 +198,37 @@ impl Connections {
             }
         });
         let io = TokioIo::new(SharedStream(stream));
-        let connection = self
-            .graceful
-            .watch(self.builder.serve_connection(io, service));
+        let connection = self.builder.serve_connection(io, service);
+        let mut closing = self.closing.clone();
+        let alive = self.alive.subscribe();
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            let _alive = alive;
+            let mut connection = std::pin::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => Some(ended),
+                _ = closing.wait_for(|closing| *closing) => None,
+            };
+            let ended = match ended {
+                Some(ended) => ended,
+                None => {
+                    // Closing. A connection that has not sent a request yet gets a
+                    // moment to send it (hyper counts a half-read head as idle).
+                    let first = tokio::select! {
+                        ended = connection.as_mut() => Some(ended),
+                        () = first_request.notified() => None,
+                        () = tokio::time::sleep(FIRST_REQUEST_GRACE) => None,
+                    };
+                    match first {
+                        Some(ended) => ended,
+                        None => {
+                            // Idle: closed now; busy: closed after its answer.
+                            connection.as_mut().graceful_shutdown();
+                            connection.await
+                        }
+                    }
+                }
+            };
+            if let Err(err) = ended {
                 tracing::debug!(error = %err, %peer, "connection ended with an error");
             }
         });
@@ -282,6 +324,26 @@ fn client_gone(stream: Weak<TcpStream>) -> ClientGone {
             }
         })
     })
+}
+
+/// The listener to serve on: the socket systemd handed over (socket activation,
+/// `LISTEN_FDS`), or else a new one bound to `address`.
+///
+/// With an inherited socket, connections that arrive while no process accepts them —
+/// between an old process closing its listener and the new one starting — wait in the
+/// socket's queue instead of being refused, so a restart loses no connection.
+///
+/// # Errors
+/// When the inherited descriptor is not a TCP listener, or `address` cannot be bound.
+pub async fn listen(address: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
+    if let Some(inherited) = listenfd::ListenFd::from_env().take_tcp_listener(0)? {
+        inherited.set_nonblocking(true)?;
+        let listener = TcpListener::from_std(inherited)?;
+        let bound = listener.local_addr()?;
+        tracing::info!(%bound, "serving on the socket systemd handed over");
+        return Ok((listener, bound));
+    }
+    bind(address).await
 }
 
 /// The address a listener bound to `address` is reached at; port 0 picks a free one.
@@ -436,6 +498,28 @@ mod tests {
 
         server.await.expect("joined").expect("exited cleanly");
         assert!(tokio::net::TcpStream::connect(address).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_connection_opened_just_before_the_listener_closes_still_gets_its_answer() {
+        let (address, stop, server) = start(Limits {
+            drain_delay: Duration::from_millis(300),
+            shutdown: Duration::from_secs(5),
+            header_read: Duration::from_secs(30),
+        })
+        .await;
+        stop.send(()).expect("server still running");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut late = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("accepted during the delay");
+        // The request comes after the listener has closed (a proxy that opened the
+        // connection a moment ago and is sending on it now).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let reply = keep_alive_get(&mut late).await;
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        assert!(closes(&reply), "{reply}");
+        server.await.expect("joined").expect("exited cleanly");
     }
 
     #[tokio::test]

@@ -129,7 +129,7 @@ impl Application {
         );
 
         let bind = format!("{}:{}", settings.server.host, settings.server.port);
-        let (listener, address) = http::bind(&bind)
+        let (listener, address) = http::listen(&bind)
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
 
