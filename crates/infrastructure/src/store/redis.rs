@@ -199,9 +199,11 @@ impl Outage for StoreError {
 /// Whether a command failed because its connection broke before an answer came:
 /// sent again, it goes over the manager's new connection. (A connection that broke
 /// after Redis ran the command makes it run twice; every operation here tolerates
-/// that — see the callers of `retried`.)
+/// that — see the callers of `retried`.) A timeout is not a broken connection: Redis
+/// is slow or frozen, and asking again would only double the wait.
 fn connection_broke(err: &RedisError) -> bool {
-    err.is_connection_dropped() || err.is_connection_refusal() || err.is_io_error()
+    !err.is_timeout()
+        && (err.is_connection_dropped() || err.is_connection_refusal() || err.is_io_error())
 }
 
 fn store_error(err: RedisError) -> StoreError {
