@@ -9,7 +9,8 @@
 use std::time::{Duration, Instant};
 
 use qblog_infrastructure::testing::{
-    FaultRelay, POSTGRES_URL_VAR, REDIS_URL_VAR, TestDatabase, matrix_url, unique_redis_prefix,
+    FaultRelay, POSTGRES_URL_VAR, REDIS_TLS_CA_VAR, REDIS_URL_VAR, TestDatabase, matrix_url,
+    unique_redis_prefix,
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -49,7 +50,13 @@ async fn faulty_app() -> Option<Faulty> {
         &authority(&database.url),
         &database_relay.address().to_string(),
     ));
-    settings.redis.url = SecretString::from(format!("redis://{}", redis_relay.address()));
+    // The same scheme (rediss:// in the TLS layout's run) through the relay.
+    settings.redis.url = SecretString::from(
+        redis_url.replace(&authority(&redis_url), &redis_relay.address().to_string()),
+    );
+    if let Ok(ca) = std::env::var(REDIS_TLS_CA_VAR) {
+        settings.redis.tls_ca_file = ca;
+    }
     settings.redis.key_prefix = unique_redis_prefix();
     Some(Faulty {
         app: spawn_with(settings, database).await,
@@ -272,4 +279,65 @@ async fn a_frozen_database_times_out_as_503_and_recovers_when_it_thaws() {
     assert_eq!(status, 503);
     faulty.database.thaw();
     until_status(app, "/api/blog/list", None, 200, Duration::from_secs(5)).await;
+}
+
+/// A bearer-authenticated `/me` and readiness on an app whose Redis settings are
+/// `configure`d wrongly: 503 both (never 500), within a generous bound.
+async fn misconfigured_redis_is_503(configure: impl FnOnce(&mut qblog_server::settings::Settings)) {
+    let app = crate::helpers::spawn_app_with(configure).await;
+    let token = "eyJhbGciOiJIUzI1NiJ9.e30.x";
+    let (status, _) = timed(&app, "/health/ready", None, Duration::from_secs(10)).await;
+    assert_eq!(status, 503, "readiness");
+    let response = tokio::time::timeout(
+        Duration::from_secs(10),
+        app.client
+            .post(app.url("/api/qrcode/generate"))
+            .bearer_auth(token)
+            .send(),
+    )
+    .await
+    .expect("answered")
+    .expect("sent");
+    assert_eq!(response.status(), 503, "a store write");
+}
+
+#[tokio::test]
+async fn cluster_seeds_that_are_not_a_cluster_are_503_not_500() {
+    let Some(url) = matrix_url(REDIS_URL_VAR) else {
+        return;
+    };
+    misconfigured_redis_is_503(|settings| {
+        settings.redis.cluster.nodes = vec![url];
+        settings.redis.key_prefix = unique_redis_prefix();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn in_a_cluster_a_plain_url_to_one_node_is_503_not_500() {
+    use qblog_infrastructure::testing::REDIS_CLUSTER_VAR;
+    let Some(nodes) = std::env::var(REDIS_CLUSTER_VAR)
+        .ok()
+        .filter(|n| !n.is_empty())
+    else {
+        eprintln!("NOT RUN: {REDIS_CLUSTER_VAR} names no cluster");
+        return;
+    };
+    let node = nodes.split(',').next().expect("a node").trim().to_owned();
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.redis.url = SecretString::from(node);
+        settings.redis.key_prefix = unique_redis_prefix();
+    })
+    .await;
+    // Codes land in every slot: the node answers some itself, and MOVED for the rest.
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let response = app.post_json("/api/qrcode/generate", &json!({})).await;
+        statuses.push(response.status().as_u16());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&503), "{statuses:?}");
 }

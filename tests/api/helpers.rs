@@ -4,8 +4,10 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use qblog_infrastructure::store::RedisLayout;
 use qblog_infrastructure::testing::{
-    MYSQL_URL_VAR, POSTGRES_URL_VAR, REDIS_URL_VAR, TestDatabase, matrix_url, unique_redis_prefix,
+    MYSQL_URL_VAR, POSTGRES_URL_VAR, REDIS_TLS_CA_VAR, TestDatabase, matrix_url, redis_layout,
+    unique_redis_prefix,
 };
 use qblog_server::settings::{Environment, Settings};
 use qblog_server::startup::Application;
@@ -230,8 +232,8 @@ pub async fn spawn_app_with_the_store_down() -> TestApp {
 /// backend is not configured outside CI. Under `CI=true` a missing backend fails.
 pub async fn backend(backend: Backend) -> Option<(Settings, TestDatabase)> {
     let needs_redis = matches!(backend, Backend::SqliteRedis | Backend::PostgresRedis);
-    let redis_url = if needs_redis {
-        Some(matrix_url(REDIS_URL_VAR)?)
+    let redis = if needs_redis {
+        Some(redis_layout()?.0)
     } else {
         None
     };
@@ -252,9 +254,29 @@ pub async fn backend(backend: Backend) -> Option<(Settings, TestDatabase)> {
     };
     let mut settings = test_settings();
     settings.database.url = SecretString::from(database.url.clone());
-    settings.redis.url = SecretString::from(redis_url.unwrap_or_default());
+    use_redis(&mut settings, redis);
     settings.redis.key_prefix = unique_redis_prefix();
     Some((settings, database))
+}
+
+/// Points `settings` at the matrix's Redis layout (standalone, TLS, Sentinel or
+/// Cluster: `qblog_infrastructure::testing::redis_layout`), or at none.
+fn use_redis(settings: &mut Settings, layout: Option<RedisLayout>) {
+    settings.redis.url = SecretString::from(String::new());
+    match layout {
+        None => {}
+        Some(RedisLayout::Standalone { url }) => settings.redis.url = SecretString::from(url),
+        Some(RedisLayout::Sentinel {
+            master_name, nodes, ..
+        }) => {
+            settings.redis.sentinel.master_name = master_name;
+            settings.redis.sentinel.nodes = nodes;
+        }
+        Some(RedisLayout::Cluster { nodes }) => settings.redis.cluster.nodes = nodes,
+    }
+    if let Ok(ca) = std::env::var(REDIS_TLS_CA_VAR) {
+        settings.redis.tls_ca_file = ca;
+    }
 }
 
 /// An app on `backend` (see [`backend`]).
@@ -290,8 +312,13 @@ pub async fn spawn_sharing(settings: Settings, database: Arc<TestDatabase>) -> T
 
 impl TestApp {
     /// A second instance of this app: same database, same store, same signing key.
+    /// On a cluster it starts from another seed node, as instances of a fleet may.
     pub async fn another_instance(&self) -> TestApp {
-        spawn_sharing(self.settings.clone(), Arc::clone(&self.database)).await
+        let mut settings = self.settings.clone();
+        if !settings.redis.cluster.nodes.is_empty() {
+            settings.redis.cluster.nodes.rotate_left(1);
+        }
+        spawn_sharing(settings, Arc::clone(&self.database)).await
     }
 }
 

@@ -9,16 +9,38 @@ use std::time::Duration;
 
 use qblog_domain::store::{CasOutcome, KeyValueStore, Notice, Subscription};
 use qblog_infrastructure::store::{
-    EmbeddedKeyValueStore, KeySpace, NoticeHub, RedisKeyValueStore, RedisNoticeListener,
-    RedisTimeouts, redis_connection_manager,
+    EmbeddedKeyValueStore, KeySpace, NoticeHub, RedisEndpoint, RedisKeyValueStore, RedisLayout,
+    RedisNoticeListener, RedisTimeouts,
 };
-use qblog_infrastructure::testing::{FaultRelay, REDIS_URL_VAR, matrix_url, unique_redis_prefix};
+use qblog_infrastructure::testing::{
+    FaultRelay, REDIS_URL_VAR, matrix_url, redis_layout, redis_tls, unique_redis_prefix,
+};
 
 /// Redis time limits for the suite: the defaults, unhurried.
 const TIMEOUTS: RedisTimeouts = RedisTimeouts {
     connect: Duration::from_secs(2),
     command: Duration::from_secs(2),
 };
+
+fn quick_timeouts() -> RedisTimeouts {
+    RedisTimeouts {
+        connect: Duration::from_millis(300),
+        command: Duration::from_millis(300),
+    }
+}
+
+/// One Redis server at `url`, with the matrix's TLS material for `rediss://`.
+fn standalone(url: &str, timeouts: RedisTimeouts) -> RedisEndpoint {
+    let layout = RedisLayout::Standalone {
+        url: url.to_owned(),
+    };
+    RedisEndpoint::new(&layout, &redis_tls(), timeouts).expect("a valid url")
+}
+
+/// The matrix's server `url`, reached through `relay` instead.
+fn through(relay: &FaultRelay, url: &str) -> String {
+    url.replace(&redis_authority(url), &relay.address().to_string())
+}
 
 /// A store under test, with whatever must live as long as it does.
 struct Subject {
@@ -35,14 +57,24 @@ fn embedded() -> Subject {
 
 /// A Redis store in a fresh prefix, whose notice listener is already subscribed.
 async fn redis() -> Option<Subject> {
-    let url = matrix_url(REDIS_URL_VAR)?;
-    let client = redis::Client::open(url.as_str()).expect("valid redis url");
-    let connection = redis_connection_manager(&client, TIMEOUTS).expect("manager");
-    let keys = KeySpace::new(unique_redis_prefix());
+    redis_in(unique_redis_prefix()).await
+}
+
+/// A Redis store in the key prefix `prefix`, whose notice listener is subscribed.
+async fn redis_in(prefix: String) -> Option<Subject> {
+    let (layout, tls) = redis_layout()?;
+    let endpoint = RedisEndpoint::new(&layout, &tls, TIMEOUTS).expect("a usable layout");
+    let connection = endpoint.connection().expect("a connection");
+    let keys = KeySpace::new(prefix);
+    let keys = if endpoint.is_cluster() {
+        keys.with_hash_tags()
+    } else {
+        keys
+    };
     let hub = Arc::new(NoticeHub::default());
     // Wait for the listener's first Resync: from then on no notice can be missed.
     let mut probe = hub.subscribe("probe");
-    let listener = RedisNoticeListener::spawn(client, keys.clone(), Arc::clone(&hub));
+    let listener = RedisNoticeListener::spawn(endpoint, keys.clone(), Arc::clone(&hub));
     let first = tokio::time::timeout(Duration::from_secs(5), probe.next()).await;
     assert_eq!(
         first,
@@ -299,10 +331,10 @@ async fn a_notice_published_on_one_redis_store_reaches_a_subscriber_of_another()
     };
     let prefix = unique_redis_prefix();
     let instance = |hub: Arc<NoticeHub>| {
-        let client = redis::Client::open(url.as_str()).expect("url");
-        let connection = redis_connection_manager(&client, TIMEOUTS).expect("m");
+        let endpoint = standalone(&url, TIMEOUTS);
+        let connection = endpoint.connection().expect("m");
         let keys = KeySpace::new(prefix.clone());
-        let listener = RedisNoticeListener::spawn(client, keys.clone(), Arc::clone(&hub));
+        let listener = RedisNoticeListener::spawn(endpoint, keys.clone(), Arc::clone(&hub));
         (
             RedisKeyValueStore::new(connection, keys, hub, TIMEOUTS),
             listener,
@@ -326,12 +358,9 @@ async fn a_notice_published_on_one_redis_store_reaches_a_subscriber_of_another()
 
 #[tokio::test]
 async fn an_unreachable_redis_is_reported_unavailable_not_hung() {
-    let client = redis::Client::open("redis://127.0.0.1:1").expect("url");
-    let quick = RedisTimeouts {
-        connect: Duration::from_millis(300),
-        command: Duration::from_millis(300),
-    };
-    let connection = redis_connection_manager(&client, quick).expect("m");
+    let endpoint = standalone("redis://127.0.0.1:1", quick_timeouts());
+    let quick = quick_timeouts();
+    let connection = endpoint.connection().expect("m");
     let store = RedisKeyValueStore::new(
         connection,
         KeySpace::new(unique_redis_prefix()),
@@ -349,7 +378,8 @@ async fn an_unreachable_redis_is_reported_unavailable_not_hung() {
 
 /// `host:port` of the matrix's Redis, for a relay in front of it.
 fn redis_authority(url: &str) -> String {
-    url.trim_start_matches("redis://")
+    url.trim_start_matches("rediss://")
+        .trim_start_matches("redis://")
         .rsplit('@')
         .next()
         .and_then(|authority| authority.split('/').next())
@@ -360,14 +390,15 @@ fn redis_authority(url: &str) -> String {
 /// A notice listener through `relay`, pinging every 200 ms, with a 300 ms timeout.
 fn listener_through(
     relay: &FaultRelay,
+    url: &str,
     keys: &KeySpace,
     hub: &Arc<NoticeHub>,
 ) -> RedisNoticeListener {
     use qblog_infrastructure::store::Heartbeat;
 
-    let client = redis::Client::open(format!("redis://{}", relay.address())).expect("url");
+    let endpoint = standalone(&through(relay, url), TIMEOUTS);
     RedisNoticeListener::spawn_with_heartbeat(
-        client,
+        endpoint,
         keys.clone(),
         Arc::clone(hub),
         Heartbeat {
@@ -379,11 +410,9 @@ fn listener_through(
 
 /// Publishes `message` on `channel` of `keys` straight to Redis.
 async fn publish_directly(url: &str, keys: &KeySpace, channel: &str, message: &str) {
-    let direct = redis::Client::open(url).expect("url");
-    let mut publisher = direct
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis answers");
+    let mut publisher = standalone(url, TIMEOUTS)
+        .connection()
+        .expect("a connection");
     let _: i64 = redis::cmd("PUBLISH")
         .arg(keys.channel(channel))
         .arg(message)
@@ -401,7 +430,7 @@ async fn a_subscription_whose_connection_goes_silent_is_replaced_and_waiters_res
     let keys = KeySpace::new(unique_redis_prefix());
     let hub = Arc::new(NoticeHub::default());
     let mut waiter: Box<dyn Subscription> = Box::new(hub.subscribe("code"));
-    let _listener = listener_through(&relay, &keys, &hub);
+    let _listener = listener_through(&relay, &url, &keys, &hub);
     assert_eq!(next_notice(&mut waiter).await, Some(Notice::Resync));
 
     relay.stall_connections_up_to(relay.connections());
@@ -432,7 +461,7 @@ async fn a_subscription_that_never_gets_an_answer_gives_up_and_connects_again() 
     let keys = KeySpace::new(unique_redis_prefix());
     let hub = Arc::new(NoticeHub::default());
     let mut waiter: Box<dyn Subscription> = Box::new(hub.subscribe("code"));
-    let _listener = listener_through(&relay, &keys, &hub);
+    let _listener = listener_through(&relay, &url, &keys, &hub);
     let subscribed = tokio::time::timeout(Duration::from_secs(5), waiter.next()).await;
     assert_eq!(
         subscribed,
@@ -445,4 +474,61 @@ async fn a_subscription_that_never_gets_an_answer_gives_up_and_connects_again() 
         next_notice(&mut waiter).await,
         Some(Notice::Message("scanned".to_owned()))
     );
+}
+
+/// In a cluster, the keys of different codes and sessions spread over every master:
+/// their hash tags are their own names, never one tag for all.
+#[tokio::test]
+async fn in_a_cluster_keys_spread_over_every_master() {
+    let Some(nodes) = qblog_infrastructure::testing::cluster_nodes() else {
+        return;
+    };
+    let prefix = unique_redis_prefix();
+    let subject = redis_in(prefix.clone()).await.expect("the cluster answers");
+    for n in 0..60 {
+        subject
+            .store
+            .set(
+                &format!("qrcode:{}", uuid::Uuid::new_v4()),
+                &n.to_string(),
+                MINUTE,
+            )
+            .await
+            .expect("set");
+    }
+    // Every master, from the first answering seed's view of the cluster.
+    let mut seed = None;
+    for node in &nodes {
+        let client = redis::Client::open(node.as_str()).expect("url");
+        if let Ok(connection) = client.get_multiplexed_async_connection().await {
+            seed = Some(connection);
+            break;
+        }
+    }
+    let mut connection = seed.expect("a seed answers");
+    let topology: String = redis::cmd("CLUSTER")
+        .arg("NODES")
+        .query_async(&mut connection)
+        .await
+        .expect("cluster nodes");
+    let masters: Vec<String> = topology
+        .lines()
+        .filter(|line| line.contains("master") && !line.contains("fail"))
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .map(|address| format!("redis://{}", address.split('@').next().unwrap_or(address)))
+        .collect();
+    assert!(masters.len() >= 3, "{topology}");
+    for master in masters {
+        let mut node = redis::Client::open(master.as_str())
+            .expect("url")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("the master answers");
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{prefix}*"))
+            .query_async(&mut node)
+            .await
+            .expect("keys");
+        assert!(!keys.is_empty(), "{master} holds none of the 60 codes");
+    }
 }

@@ -41,7 +41,8 @@ use qblog_infrastructure::database::{
 use qblog_infrastructure::qrcode::StoreQrCodeStore;
 use qblog_infrastructure::resilience::Breaker;
 use qblog_infrastructure::store::{
-    EmbeddedKeyValueStore, KeySpace, NoticeHub, RedisKeyValueStore, RedisKeyValueStoreParameters,
+    EmbeddedKeyValueStore, KeySpace, NoticeHub, RedisConnection, RedisKeyValueStore,
+    RedisKeyValueStoreParameters,
 };
 use qblog_infrastructure::user::{
     Argon2PasswordHasher, Argon2PasswordHasherParameters, SeaOrmUserRepository,
@@ -162,8 +163,8 @@ mod modules {
 
 /// The Redis pieces the Redis core is built from.
 pub struct RedisResources {
-    /// The multiplexed, self-reconnecting command connection.
-    pub connection: redis::aio::ConnectionManager,
+    /// The multiplexed, self-reconnecting command connection (any layout).
+    pub connection: RedisConnection,
     /// The deployment's key prefix.
     pub keys: KeySpace,
     /// Where the notice listener delivers.

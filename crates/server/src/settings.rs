@@ -144,6 +144,59 @@ pub struct RedisSettings {
     pub connect_timeout_ms: u64,
     /// Milliseconds a command may take once connected.
     pub command_timeout_ms: u64,
+    /// PEM file of a private certificate authority for `rediss://` (empty: the
+    /// system's roots).
+    #[serde(default)]
+    pub tls_ca_file: String,
+    /// PEM files of a client certificate and its key, for servers that ask for one.
+    #[serde(default)]
+    pub tls_client_cert_file: String,
+    /// See `tls_client_cert_file`.
+    #[serde(default)]
+    pub tls_client_key_file: String,
+    /// `[redis.sentinel]`: a master found through Sentinel.
+    #[serde(default)]
+    pub sentinel: SentinelSettings,
+    /// `[redis.cluster]`: a Redis Cluster.
+    #[serde(default)]
+    pub cluster: ClusterSettings,
+}
+
+/// `[redis.sentinel]`
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SentinelSettings {
+    /// The name the sentinels know the master by (`mymaster`).
+    #[serde(default)]
+    pub master_name: String,
+    /// The sentinels: `redis://host:26379` (or `rediss://…`, then the data nodes
+    /// are reached with TLS too).
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// The data nodes' password, if they require one.
+    #[serde(default)]
+    pub password: Option<SecretString>,
+}
+
+/// `[redis.cluster]`
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ClusterSettings {
+    /// Seed nodes: `redis://host:7000` (or `rediss://…`); credentials in the first
+    /// apply to every node. The rest of the cluster is found from them.
+    #[serde(default)]
+    pub nodes: Vec<String>,
+}
+
+/// Which Redis layout the settings name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedisMode {
+    /// No Redis: the embedded store, one instance only.
+    Embedded,
+    /// `redis.url`.
+    Standalone,
+    /// `redis.sentinel.*`.
+    Sentinel,
+    /// `redis.cluster.nodes`.
+    Cluster,
 }
 
 /// The format of application log lines.
@@ -239,7 +292,9 @@ impl Settings {
                     .list_separator(",")
                     .with_list_parse_key("server.trusted_proxies")
                     .with_list_parse_key("auth.allowed_origins")
-                    .with_list_parse_key("server.cors_origins"),
+                    .with_list_parse_key("server.cors_origins")
+                    .with_list_parse_key("redis.sentinel.nodes")
+                    .with_list_parse_key("redis.cluster.nodes"),
             )
             .build()?;
         let mut settings: Settings = layered.try_deserialize()?;
@@ -287,12 +342,13 @@ impl Settings {
             return invalid("database.max_connections", "must be at least 1");
         }
         let redis = self.redis.url.expose_secret();
-        if !(redis.is_empty() || redis.starts_with("redis://") || redis.starts_with("rediss://")) {
+        if !(redis.is_empty() || is_redis_url(redis)) {
             return invalid(
                 "redis.url",
                 "must be empty (embedded store) or start with redis:// or rediss://",
             );
         }
+        self.validate_redis_layout()?;
         for proxy in &self.server.trusted_proxies {
             if parse_net(proxy).is_none() {
                 return invalid(
@@ -398,9 +454,92 @@ impl Settings {
         Ok(())
     }
 
-    /// Whether the embedded store is selected (empty `redis.url`).
+    /// Checks that at most one Redis layout is named, completely, and that its TLS
+    /// files exist.
+    fn validate_redis_layout(&self) -> Result<(), SettingsError> {
+        let invalid = |key: &'static str, problem: &str| {
+            Err(SettingsError::Invalid {
+                key,
+                problem: problem.to_owned(),
+            })
+        };
+        let redis = &self.redis;
+        let named = [
+            !redis.url.expose_secret().trim().is_empty(),
+            !redis.sentinel.nodes.is_empty() || !redis.sentinel.master_name.is_empty(),
+            !redis.cluster.nodes.is_empty(),
+        ];
+        if named.iter().filter(|named| **named).count() > 1 {
+            return invalid(
+                "redis.url",
+                "name one Redis layout: redis.url, redis.sentinel.* or redis.cluster.nodes",
+            );
+        }
+        if named[1] {
+            if redis.sentinel.master_name.trim().is_empty() {
+                return invalid(
+                    "redis.sentinel.master_name",
+                    "must name the master (mymaster)",
+                );
+            }
+            if redis.sentinel.nodes.is_empty()
+                || !redis.sentinel.nodes.iter().all(|n| is_redis_url(n))
+            {
+                return invalid(
+                    "redis.sentinel.nodes",
+                    "must list the sentinels as redis://host:port or rediss://host:port",
+                );
+            }
+        }
+        if named[2] {
+            if !redis.cluster.nodes.iter().all(|n| is_redis_url(n)) {
+                return invalid(
+                    "redis.cluster.nodes",
+                    "every seed node must be redis://host:port or rediss://host:port",
+                );
+            }
+            if redis.key_prefix.contains(['{', '}']) {
+                return invalid(
+                    "redis.key_prefix",
+                    "must not contain braces with redis.cluster: a hash tag in the prefix would \
+                     put every key in one slot",
+                );
+            }
+        }
+        for (key, file) in [
+            ("redis.tls_ca_file", &redis.tls_ca_file),
+            ("redis.tls_client_cert_file", &redis.tls_client_cert_file),
+            ("redis.tls_client_key_file", &redis.tls_client_key_file),
+        ] {
+            if !file.is_empty() && !Path::new(file).is_file() {
+                return invalid(key, "names no readable file");
+            }
+        }
+        if redis.tls_client_cert_file.is_empty() != redis.tls_client_key_file.is_empty() {
+            return invalid(
+                "redis.tls_client_cert_file",
+                "needs redis.tls_client_key_file, and the other way round",
+            );
+        }
+        Ok(())
+    }
+
+    /// Which Redis layout is configured.
+    pub fn redis_mode(&self) -> RedisMode {
+        if !self.redis.cluster.nodes.is_empty() {
+            RedisMode::Cluster
+        } else if !self.redis.sentinel.nodes.is_empty() {
+            RedisMode::Sentinel
+        } else if self.redis.url.expose_secret().trim().is_empty() {
+            RedisMode::Embedded
+        } else {
+            RedisMode::Standalone
+        }
+    }
+
+    /// Whether the embedded store is selected (no Redis layout named).
     pub fn uses_embedded_store(&self) -> bool {
-        self.redis.url.expose_secret().trim().is_empty()
+        self.redis_mode() == RedisMode::Embedded
     }
 
     /// `server.trusted_proxies`, parsed (validated at load).
@@ -416,6 +555,10 @@ impl Settings {
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.server.shutdown_timeout_secs)
     }
+}
+
+fn is_redis_url(url: &str) -> bool {
+    url.starts_with("redis://") || url.starts_with("rediss://")
 }
 
 /// An IP address (a /32 or /128 network) or a CIDR block.

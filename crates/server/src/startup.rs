@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use qblog_infrastructure::database::{self, DatabaseOptions, MigrationStep};
 use qblog_infrastructure::store::{
-    Heartbeat, KeySpace, NoticeHub, RedisNoticeListener, RedisTimeouts, redis_breaker,
-    redis_connection_manager,
+    Heartbeat, KeySpace, NoticeHub, RedisEndpoint, RedisLayout, RedisNoticeListener, RedisTimeouts,
+    RedisTls, redis_breaker,
 };
 use qblog_interface::blog::BlogController;
 use qblog_interface::health::HealthController;
@@ -24,7 +24,7 @@ use tracing_appender::non_blocking::WorkerGuard;
 
 use crate::di::{self, AuthOptions, Modules, RedisResources, Resources};
 use crate::http;
-use crate::settings::Settings;
+use crate::settings::{RedisMode, Settings};
 use crate::telemetry;
 
 /// A bound, ready-to-run server.
@@ -193,16 +193,23 @@ pub fn build_modules(
     let redis = if settings.uses_embedded_store() {
         None
     } else {
-        let client =
-            redis::Client::open(settings.redis.url.expose_secret()).context("invalid redis.url")?;
         let timeouts = RedisTimeouts {
             connect: Duration::from_millis(settings.redis.connect_timeout_ms),
             command: Duration::from_millis(settings.redis.command_timeout_ms),
         };
-        let connection =
-            redis_connection_manager(&client, timeouts).context("invalid redis.url")?;
+        let (layout, key) = redis_layout(settings);
+        let endpoint = RedisEndpoint::new(&layout, &redis_tls(settings)?, timeouts)
+            .with_context(|| format!("cannot use {key}"))?;
+        let connection = endpoint
+            .connection()
+            .with_context(|| format!("cannot use {key}"))?;
         let breaker = redis_breaker(&connection, timeouts);
         let keys = KeySpace::new(settings.redis.key_prefix.clone());
+        let keys = if endpoint.is_cluster() {
+            keys.with_hash_tags()
+        } else {
+            keys
+        };
         let hub = Arc::new(NoticeHub::default());
         // The subscription's connect, subscribe and ping may take as long as a call.
         let heartbeat = Heartbeat {
@@ -210,7 +217,7 @@ pub fn build_modules(
             ..Heartbeat::default()
         };
         background.push(RedisNoticeListener::spawn_with_heartbeat(
-            client,
+            endpoint,
             keys.clone(),
             Arc::clone(&hub),
             heartbeat,
@@ -231,6 +238,57 @@ pub fn build_modules(
         auth_options(settings),
     );
     Ok((modules, background))
+}
+
+/// The Redis layout the settings name, and the setting to blame when it is unusable.
+fn redis_layout(settings: &Settings) -> (RedisLayout, &'static str) {
+    let redis = &settings.redis;
+    match settings.redis_mode() {
+        RedisMode::Sentinel => (
+            RedisLayout::Sentinel {
+                master_name: redis.sentinel.master_name.clone(),
+                nodes: redis.sentinel.nodes.clone(),
+                password: redis
+                    .sentinel
+                    .password
+                    .as_ref()
+                    .map(|password| password.expose_secret().to_owned()),
+            },
+            "redis.sentinel.nodes",
+        ),
+        RedisMode::Cluster => (
+            RedisLayout::Cluster {
+                nodes: redis.cluster.nodes.clone(),
+            },
+            "redis.cluster.nodes",
+        ),
+        RedisMode::Standalone | RedisMode::Embedded => (
+            RedisLayout::Standalone {
+                url: redis.url.expose_secret().to_owned(),
+            },
+            "redis.url",
+        ),
+    }
+}
+
+/// The TLS files the settings name, read.
+fn redis_tls(settings: &Settings) -> anyhow::Result<RedisTls> {
+    let read = |key: &str, path: &str| -> anyhow::Result<Option<Vec<u8>>> {
+        if path.is_empty() {
+            return Ok(None);
+        }
+        std::fs::read(path)
+            .map(Some)
+            .with_context(|| format!("cannot read {key} ({path})"))
+    };
+    let redis = &settings.redis;
+    let ca = read("redis.tls_ca_file", &redis.tls_ca_file)?;
+    let cert = read("redis.tls_client_cert_file", &redis.tls_client_cert_file)?;
+    let key = read("redis.tls_client_key_file", &redis.tls_client_key_file)?;
+    Ok(RedisTls {
+        ca,
+        client: cert.zip(key),
+    })
 }
 
 /// The accounts module's parameters. Without `auth.jwt_secret` (allowed outside

@@ -1,4 +1,5 @@
-//! The two adapters of the domain's `KeyValueStore` port.
+//! The two adapters of the domain's `KeyValueStore` port (the Redis one in each Redis
+//! layout: standalone, Sentinel, Cluster, with or without TLS).
 //!
 //! Both give the same answers to the same calls — `tests/store_behaviour.rs` runs one
 //! suite against each. Change notices reach subscribers through a [`NoticeHub`]: the
@@ -13,6 +14,7 @@ mod redis;
 pub use embedded::EmbeddedKeyValueStore;
 pub use hub::{HubSubscription, NoticeHub};
 pub use redis::{
-    Heartbeat, KeySpace, RedisKeyValueStore, RedisKeyValueStoreParameters, RedisNoticeListener,
-    RedisTimeouts, redis_breaker, redis_connection_manager,
+    Heartbeat, KeySpace, RedisConnection, RedisEndpoint, RedisKeyValueStore,
+    RedisKeyValueStoreParameters, RedisLayout, RedisNoticeListener, RedisTimeouts, RedisTls,
+    redis_breaker,
 };

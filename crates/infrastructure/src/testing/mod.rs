@@ -14,6 +14,8 @@
 
 use sea_orm::{ConnectionTrait, Database, DbErr, Statement};
 
+use crate::store::{RedisLayout, RedisTls};
+
 mod relay;
 
 pub use relay::FaultRelay;
@@ -24,6 +26,88 @@ pub const POSTGRES_URL_VAR: &str = "QBLOG_TEST_POSTGRES_URL";
 pub const MYSQL_URL_VAR: &str = "QBLOG_TEST_MYSQL_URL";
 /// The environment variable naming the Redis server of the matrix.
 pub const REDIS_URL_VAR: &str = "QBLOG_TEST_REDIS_URL";
+/// When set, the matrix's Redis tests run against a Sentinel layout instead:
+/// `master_name@redis://host:port,redis://host:port` (the sentinels).
+pub const REDIS_SENTINEL_VAR: &str = "QBLOG_TEST_REDIS_SENTINEL";
+/// When set, the matrix's Redis tests run against a cluster instead: its seed nodes,
+/// `redis://host:port,redis://host:port`.
+pub const REDIS_CLUSTER_VAR: &str = "QBLOG_TEST_REDIS_CLUSTER";
+/// A PEM file of the certificate authority that signed the test servers' TLS
+/// certificates, for `rediss://` URLs in the variables above.
+pub const REDIS_TLS_CA_VAR: &str = "QBLOG_TEST_REDIS_TLS_CA";
+
+/// The Redis layout the matrix's Redis tests run against: the cluster or Sentinel
+/// layout when one is named, else the server of [`REDIS_URL_VAR`]; with the TLS
+/// material of [`REDIS_TLS_CA_VAR`]. `None` (after saying so) when nothing is named.
+///
+/// # Panics
+/// As [`matrix_url`] under `CI=true`, and when a variable is malformed or the CA
+/// file cannot be read.
+pub fn redis_layout() -> Option<(RedisLayout, RedisTls)> {
+    let set = |var: &str| {
+        std::env::var(var)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
+    let list = |value: &str| {
+        value
+            .split(',')
+            .map(|node| node.trim().to_owned())
+            .collect()
+    };
+    let layout = if let Some(nodes) = set(REDIS_CLUSTER_VAR) {
+        RedisLayout::Cluster {
+            nodes: list(&nodes),
+        }
+    } else if let Some(sentinel) = set(REDIS_SENTINEL_VAR) {
+        let (master_name, nodes) = sentinel
+            .split_once('@')
+            .unwrap_or_else(|| panic!("{REDIS_SENTINEL_VAR} must be master_name@node,node"));
+        RedisLayout::Sentinel {
+            master_name: master_name.to_owned(),
+            nodes: list(nodes),
+            password: None,
+        }
+    } else {
+        RedisLayout::Standalone {
+            url: matrix_url(REDIS_URL_VAR)?,
+        }
+    };
+    Some((layout, redis_tls()))
+}
+
+/// The seed nodes of the cluster [`REDIS_CLUSTER_VAR`] names; `None` (after saying
+/// so) when it names none. For the tests that only make sense in a cluster, run by
+/// CI's cluster step.
+pub fn cluster_nodes() -> Option<Vec<String>> {
+    match std::env::var(REDIS_CLUSTER_VAR) {
+        Ok(nodes) if !nodes.trim().is_empty() => Some(
+            nodes
+                .split(',')
+                .map(|node| node.trim().to_owned())
+                .collect(),
+        ),
+        _ => {
+            eprintln!("NOT RUN: {REDIS_CLUSTER_VAR} names no cluster");
+            None
+        }
+    }
+}
+
+/// The TLS material of the matrix's Redis servers ([`REDIS_TLS_CA_VAR`]; none when
+/// unset).
+///
+/// # Panics
+/// When the CA file cannot be read.
+pub fn redis_tls() -> RedisTls {
+    let ca = std::env::var(REDIS_TLS_CA_VAR)
+        .ok()
+        .filter(|path| !path.trim().is_empty())
+        .map(|path| {
+            std::fs::read(&path).unwrap_or_else(|err| panic!("{REDIS_TLS_CA_VAR} {path}: {err}"))
+        });
+    RedisTls { ca, client: None }
+}
 
 /// The URL of a matrix backend, or `None` (after saying so) when it is not configured.
 ///

@@ -1,11 +1,17 @@
-//! The Redis adapter of the key-value store, and its per-process notice listener.
+//! The Redis adapter of the key-value store, and its per-process notice listener, for
+//! every Redis layout (standalone, Sentinel, Cluster; TLS in each — see [`connection`]).
 //!
-//! Commands go through one `ConnectionManager`: a multiplexed connection that
-//! reconnects by itself. Each command runs through a [`Breaker`] (fail fast while Redis
-//! is known to be down); one that fails because its connection broke — as the first
-//! command after a Redis restart does — is sent once more on the new connection.
-//! Operations that must be atomic run as Lua scripts, which Redis executes without
-//! interleaving other clients' commands.
+//! Commands go through one [`RedisConnection`]: multiplexed, reconnecting by itself.
+//! Each command runs through a [`Breaker`] (fail fast while Redis is known to be
+//! down); one that fails because its connection broke — as the first command after a
+//! Redis restart or a failover does — is sent once more on the new connection.
+//! Operations that must be atomic run as Lua scripts on one key each, which Redis
+//! executes without interleaving other clients' commands; in a cluster a script runs
+//! on the one slot of its key.
+
+pub mod connection;
+
+pub use connection::{RedisConnection, RedisEndpoint, RedisLayout, RedisTls};
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -13,7 +19,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use qblog_domain::store::{CasOutcome, Counter, KeyValueStore, StoreError, Subscription};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
 use shaku::Component;
 use tokio::task::JoinHandle;
@@ -32,6 +37,16 @@ if current ~= ARGV[1] then return {1, current} end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[2]) end
 return {2, false}
+",
+    )
+});
+
+/// A value and its time to live in milliseconds (`-2` when there is no key), read
+/// together: a script, because a cluster runs MULTI only on one node it must pick.
+static GET_WITH_TTL: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
 ",
     )
 });
@@ -63,9 +78,17 @@ return 0
 });
 
 /// Where one deployment's keys and notice channels live inside a shared Redis.
+///
+/// In a cluster every key carries a hash tag: the feature's key in braces
+/// (`qblog:{qrcode:<id>}`), so the slot depends on the code, session or counter
+/// alone — different ones spread over every master, while everything one atomic
+/// operation touches (one key, today; later several keys of one code) shares a slot.
+/// Elsewhere keys stay as they always were (`qblog:qrcode:<id>`), so that instances
+/// of an older release sharing the Redis keep finding them.
 #[derive(Debug, Clone)]
 pub struct KeySpace {
     prefix: String,
+    tagged: bool,
 }
 
 impl KeySpace {
@@ -73,12 +96,24 @@ impl KeySpace {
     pub fn new(prefix: impl Into<String>) -> Self {
         Self {
             prefix: prefix.into(),
+            tagged: false,
         }
+    }
+
+    /// The same key space with hash tags, for a cluster.
+    #[must_use]
+    pub fn with_hash_tags(mut self) -> Self {
+        self.tagged = true;
+        self
     }
 
     /// The Redis key for a feature's key.
     pub fn key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
+        if self.tagged {
+            format!("{}{{{key}}}", self.prefix)
+        } else {
+            format!("{}{key}", self.prefix)
+        }
     }
 
     /// The Redis channel for a feature's notice channel.
@@ -115,9 +150,10 @@ pub struct RedisTimeouts {
 }
 
 impl RedisTimeouts {
-    /// The longest a command can take, a reconnection included: the breaker's limit.
+    /// The longest a command can take: finding the node (asking the sentinels,
+    /// connecting) included — the breaker's limit.
     pub fn per_call(self) -> Duration {
-        self.connect + self.command
+        self.connect * 2 + self.command
     }
 }
 
@@ -130,38 +166,15 @@ impl Default for RedisTimeouts {
     }
 }
 
-/// Opens a lazily connecting, self-reconnecting connection manager for `url`.
-///
-/// Nothing is sent until the first command, so start-up does not wait for Redis; the
-/// readiness check reports it when it is down.
-///
-/// # Errors
-/// Returns an error only when `url` is not a valid Redis URL.
-pub fn redis_connection_manager(
-    client: &redis::Client,
-    timeouts: RedisTimeouts,
-) -> Result<ConnectionManager, RedisError> {
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(timeouts.connect))
-        .set_response_timeout(Some(timeouts.command))
-        .set_number_of_retries(1);
-    client.get_connection_manager_lazy(config)
-}
-
-/// A breaker for Redis over `connection`, whose probe is `PING`.
-pub fn redis_breaker(connection: &ConnectionManager, timeouts: RedisTimeouts) -> Breaker {
+/// A breaker for Redis over `connection`, whose probe pings every node holding data.
+pub fn redis_breaker(connection: &RedisConnection, timeouts: RedisTimeouts) -> Breaker {
     let connection = connection.clone();
     Breaker::new(
         "redis",
         timeouts.per_call(),
         Arc::new(move || {
-            let mut connection = connection.clone();
-            Box::pin(async move {
-                redis::cmd("PING")
-                    .query_async::<String>(&mut connection)
-                    .await
-                    .is_ok()
-            })
+            let connection = connection.clone();
+            Box::pin(async move { connection.ping().await.is_ok() })
         }),
     )
 }
@@ -171,7 +184,7 @@ pub fn redis_breaker(connection: &ConnectionManager, timeouts: RedisTimeouts) ->
 #[shaku(interface = KeyValueStore)]
 pub struct RedisKeyValueStore {
     /// The multiplexed connection; clone per command.
-    connection: ConnectionManager,
+    connection: RedisConnection,
     /// The deployment's prefix.
     keys: KeySpace,
     /// Where this process's [`RedisNoticeListener`] delivers notices.
@@ -196,22 +209,58 @@ impl Outage for StoreError {
     }
 }
 
-/// Whether a command failed because its connection broke before an answer came:
+/// Whether a command failed because its connection broke before an answer came
+/// (or, with Sentinel, reached a master that was demoted):
 /// sent again, it goes over the manager's new connection. (A connection that broke
 /// after Redis ran the command makes it run twice; every operation here tolerates
 /// that — see the callers of `retried`.) A timeout is not a broken connection: Redis
 /// is slow or frozen, and asking again would only double the wait.
 fn connection_broke(err: &RedisError) -> bool {
     !err.is_timeout()
-        && (err.is_connection_dropped() || err.is_connection_refusal() || err.is_io_error())
+        && (err.is_connection_dropped()
+            || err.is_connection_refusal()
+            || err.is_io_error()
+            || err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly))
 }
 
-fn store_error(err: RedisError) -> StoreError {
-    if err.is_io_error()
+/// Whether an error means Redis (or the layout's node for this key) cannot serve now,
+/// as opposed to a bug: broken connections and timeouts, a Sentinel that names no
+/// master, a cluster that is down, failing over, or not a cluster at all.
+fn is_outage(err: &RedisError) -> bool {
+    use redis::ErrorKind as Kind;
+    use redis::ServerErrorKind as Server;
+    err.is_io_error()
         || err.is_timeout()
         || err.is_connection_dropped()
         || err.is_connection_refusal()
-    {
+        || matches!(
+            err.kind(),
+            Kind::ClusterConnectionNotFound
+                | Kind::MasterNameNotFoundBySentinel
+                | Kind::NoValidReplicasFoundBySentinel
+                | Kind::Server(
+                    Server::BusyLoading
+                        | Server::Moved
+                        | Server::Ask
+                        | Server::TryAgain
+                        | Server::ClusterDown
+                        | Server::MasterDown
+                        | Server::ReadOnly
+                        | Server::CrossSlot
+                )
+        )
+}
+
+fn store_error(err: RedisError) -> StoreError {
+    if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::Moved) {
+        // Only a plain connection sees MOVED: the cluster client follows it.
+        tracing::error!(
+            error = %err,
+            "Redis answered MOVED: redis.url names a node of a Redis Cluster; list the \
+             cluster's nodes in redis.cluster.nodes instead"
+        );
+    }
+    if is_outage(&err) {
         StoreError::Unavailable(err.to_string())
     } else {
         StoreError::Unexpected(anyhow::Error::new(err).context("redis command failed"))
@@ -228,7 +277,7 @@ impl RedisKeyValueStore {
     /// A store over `connection` in the key space `keys`, whose notices arrive through
     /// `hub` (fed by a [`RedisNoticeListener`] on the same key space).
     pub fn new(
-        connection: ConnectionManager,
+        connection: RedisConnection,
         keys: KeySpace,
         hub: Arc<NoticeHub>,
         timeouts: RedisTimeouts,
@@ -243,7 +292,7 @@ impl RedisKeyValueStore {
     }
 
     /// Runs `attempt` through the breaker, once more when its connection broke.
-    async fn retried<T, F>(&self, attempt: impl Fn(ConnectionManager) -> F) -> Result<T, StoreError>
+    async fn retried<T, F>(&self, attempt: impl Fn(RedisConnection) -> F) -> Result<T, StoreError>
     where
         F: std::future::Future<Output = Result<T, RedisError>>,
     {
@@ -273,19 +322,12 @@ impl KeyValueStore for RedisKeyValueStore {
     }
 
     async fn get_with_ttl(&self, key: &str) -> Result<Option<(String, Duration)>, StoreError> {
-        let key = self.keys.key(key);
-        // MULTI/EXEC: one round trip, and the key cannot expire between the two reads.
-        let pipe = redis::pipe()
-            .atomic()
-            .cmd("GET")
-            .arg(&key)
-            .cmd("PTTL")
-            .arg(&key)
-            .to_owned();
+        // One round trip, and the key cannot expire between the two reads.
+        let invocation = GET_WITH_TTL.key(self.keys.key(key));
         let (value, ttl_ms): (Option<String>, i64) = self
             .retried(|mut connection| {
-                let pipe = &pipe;
-                async move { pipe.query_async(&mut connection).await }
+                let invocation = &invocation;
+                async move { invocation.invoke_async(&mut connection).await }
             })
             .await?;
         // PTTL: -2 for no key, -1 for none set (this adapter always sets one).
@@ -400,7 +442,10 @@ impl KeyValueStore for RedisKeyValueStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.query::<String>(&redis::cmd("PING")).await.map(|_| ())
+        let connection = self.connection.clone();
+        self.breaker
+            .run(async move { connection.ping().await.map_err(store_error) })
+            .await
     }
 }
 
@@ -447,13 +492,13 @@ pub struct RedisNoticeListener {
 impl RedisNoticeListener {
     /// Starts listening in the background with the default [`Heartbeat`]. Must be
     /// called inside a Tokio runtime.
-    pub fn spawn(client: redis::Client, keys: KeySpace, hub: Arc<NoticeHub>) -> Self {
-        Self::spawn_with_heartbeat(client, keys, hub, Heartbeat::default())
+    pub fn spawn(endpoint: RedisEndpoint, keys: KeySpace, hub: Arc<NoticeHub>) -> Self {
+        Self::spawn_with_heartbeat(endpoint, keys, hub, Heartbeat::default())
     }
 
     /// Starts listening in the background, pinging as `heartbeat` says.
     pub fn spawn_with_heartbeat(
-        client: redis::Client,
+        endpoint: RedisEndpoint,
         keys: KeySpace,
         hub: Arc<NoticeHub>,
         heartbeat: Heartbeat,
@@ -461,9 +506,9 @@ impl RedisNoticeListener {
         let task = tokio::spawn(async move {
             const FIRST_PAUSE: Duration = Duration::from_millis(100);
             let mut pause = FIRST_PAUSE;
-            loop {
+            for attempt in 0.. {
                 let mut subscribed = false;
-                match listen(&client, &keys, &hub, heartbeat, &mut subscribed).await {
+                match listen(&endpoint, attempt, &keys, &hub, heartbeat, &mut subscribed).await {
                     Ok(()) => tracing::warn!("redis notice subscription ended; reconnecting"),
                     Err(err) => {
                         tracing::warn!(error = %err, "redis notice subscription failed");
@@ -488,7 +533,8 @@ impl Drop for RedisNoticeListener {
 }
 
 async fn listen(
-    client: &redis::Client,
+    endpoint: &RedisEndpoint,
+    attempt: usize,
     keys: &KeySpace,
     hub: &NoticeHub,
     heartbeat: Heartbeat,
@@ -497,7 +543,7 @@ async fn listen(
     // Connecting and subscribing are bounded like the ping: a connection a proxy
     // swallowed would otherwise keep the listener waiting for good, and every
     // long-poll sleeping through its changes.
-    let mut pubsub = tokio::time::timeout(heartbeat.timeout, client.get_async_pubsub())
+    let mut pubsub = tokio::time::timeout(heartbeat.timeout, endpoint.pubsub(attempt))
         .await
         .map_err(|_| anyhow::anyhow!("no connection within {:?}", heartbeat.timeout))??;
     tokio::time::timeout(heartbeat.timeout, pubsub.psubscribe(keys.channel_pattern()))
