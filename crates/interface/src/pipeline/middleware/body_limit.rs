@@ -61,6 +61,20 @@ fn too_large() -> poem::Error {
     poem::Error::from_string("payload too large", StatusCode::PAYLOAD_TOO_LARGE)
 }
 
+/// How long a body still arriving when the server closes may take to finish: plenty
+/// for one a proxy is sending right then (a request that came on a connection the
+/// server accepted just before it closed), far too little to hold the shutdown up.
+pub const CLOSING_BODY_GRACE: Duration = Duration::from_secs(1);
+
+fn cut_at_shutdown() -> poem::Error {
+    ApiError::new(
+        ErrorCode::RequestTimeout,
+        "the server shut down before the request body arrived; send it again",
+    )
+    .with_connection_close()
+    .into()
+}
+
 fn too_slow(timeout: Duration) -> poem::Error {
     ApiError::new(
         ErrorCode::RequestTimeout,
@@ -87,7 +101,10 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             let read = body.into_bytes_limit(self.limit.max_bytes);
             let closing = async {
                 match &self.limit.lifecycle {
-                    Some(lifecycle) => lifecycle.closing().await,
+                    Some(lifecycle) => {
+                        lifecycle.closing().await;
+                        tokio::time::sleep(CLOSING_BODY_GRACE).await;
+                    }
                     None => std::future::pending().await,
                 }
             };
@@ -98,7 +115,7 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
                     Ok(Err(other)) => return Err(other.into()),
                     Err(_) => return Err(too_slow(self.limit.timeout)),
                 },
-                () = closing => return Err(too_slow(self.limit.timeout)),
+                () = closing => return Err(cut_at_shutdown()),
             };
             req.set_body(Body::from_bytes(bytes));
         }
@@ -177,8 +194,37 @@ mod tests {
         assert_eq!(response.headers()["connection"], "close");
     }
 
+    /// A body that sends `first`, and `rest` after `delay`.
+    fn late_body(first: &'static [u8], rest: &'static [u8], delay: Duration) -> Body {
+        let chunks =
+            futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(first))])
+                .chain(futures_util::stream::once(async move {
+                    tokio::time::sleep(delay).await;
+                    Ok(bytes::Bytes::from_static(rest))
+                }));
+        Body::from_bytes_stream(chunks)
+    }
+
     #[tokio::test]
-    async fn a_body_still_arriving_when_the_server_closes_is_cut_off_at_once() {
+    async fn a_body_arriving_promptly_after_the_server_closed_is_still_read() {
+        let (control, lifecycle) = Lifecycle::new();
+        control.start_closing();
+        let app = app_with(BodyLimit::new(
+            1024,
+            Duration::from_secs(60),
+            Some(lifecycle),
+        ));
+        let req = Request::builder()
+            .header("content-length", "4")
+            .body(late_body(b"12", b"34", Duration::from_millis(100)));
+        let answer = tokio::time::timeout(Duration::from_secs(5), app.call(req))
+            .await
+            .expect("answered");
+        assert!(answer.is_ok(), "{:?}", answer.err());
+    }
+
+    #[tokio::test]
+    async fn a_body_still_arriving_when_the_server_closes_is_cut_off_after_a_grace() {
         let (control, lifecycle) = Lifecycle::new();
         let app = app_with(BodyLimit::new(
             1024,
@@ -193,7 +239,7 @@ mod tests {
         control.start_closing();
         let status = tokio::time::timeout(Duration::from_secs(5), call)
             .await
-            .expect("cut off at once")
+            .expect("cut off within the grace")
             .expect("joined");
         assert_eq!(status, Some(StatusCode::REQUEST_TIMEOUT));
     }
