@@ -314,10 +314,17 @@ impl TestApp {
     /// A second instance of this app: same database, same store, same signing key.
     /// On a cluster it starts from another seed node, as instances of a fleet may.
     pub async fn another_instance(&self) -> TestApp {
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// Another instance on the same database and store, with settings changed by
+    /// `configure`.
+    pub async fn another_instance_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = self.settings.clone();
         if !settings.redis.cluster.nodes.is_empty() {
             settings.redis.cluster.nodes.rotate_left(1);
         }
+        configure(&mut settings);
         spawn_sharing(settings, Arc::clone(&self.database)).await
     }
 }

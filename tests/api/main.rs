@@ -12,4 +12,6 @@ mod faults;
 mod health;
 mod observability;
 mod qrcode;
+mod qrcode_bcp;
+mod sessions;
 mod user;

@@ -13,20 +13,31 @@ use crate::helpers::{
 
 /// A code as the PC browser holds it.
 #[derive(Debug, Clone)]
-struct Code {
-    id: String,
-    token: String,
-    data: Value,
+pub(crate) struct Code {
+    pub(crate) id: String,
+    pub(crate) token: String,
+    pub(crate) data: Value,
 }
 
-async fn generate(app: &TestApp) -> Code {
-    let response = app
+pub(crate) async fn generate(app: &TestApp) -> Code {
+    generate_as(app, None, "Mozilla/5.0 (X11; Linux) Firefox/130.0").await
+}
+
+/// `generate` by a PC with `user_agent`, at the address `forwarded_for` when the app
+/// trusts the test client as its proxy.
+pub(crate) async fn generate_as(
+    app: &TestApp,
+    forwarded_for: Option<&str>,
+    user_agent: &str,
+) -> Code {
+    let mut request = app
         .client
         .post(app.url("/api/qrcode/generate"))
-        .header("user-agent", "Mozilla/5.0 (X11; Linux) Firefox/130.0")
-        .send()
-        .await
-        .expect("sent");
+        .header("user-agent", user_agent);
+    if let Some(ip) = forwarded_for {
+        request = request.header("x-forwarded-for", ip);
+    }
+    let response = request.send().await.expect("sent");
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("json");
     Code {
@@ -39,34 +50,39 @@ async fn generate(app: &TestApp) -> Code {
     }
 }
 
-async fn check(app: &TestApp, code: &Code, extra: &str) -> reqwest::Response {
-    app.get(&format!(
-        "/api/qrcode/check?id={}&token={}{extra}",
-        code.id, code.token
-    ))
-    .await
-}
-
-/// `HEAD` of a check, as some monitors and prefetchers send it.
-async fn head_check(app: &TestApp, code: &Code, extra: &str) -> reqwest::Response {
+/// A check as the PC page makes it: the poll token in `X-Poll-Token`.
+pub(crate) async fn check(app: &TestApp, code: &Code, extra: &str) -> reqwest::Response {
     app.client
-        .head(app.url(&format!(
-            "/api/qrcode/check?id={}&token={}{extra}",
-            code.id, code.token
-        )))
+        .get(app.url(&format!("/api/qrcode/check?id={}{extra}", code.id)))
+        .header("x-poll-token", &code.token)
         .send()
         .await
         .expect("sent")
 }
 
-async fn check_data(app: &TestApp, code: &Code, extra: &str) -> Value {
+/// `HEAD` of a check, as some monitors and prefetchers send it.
+async fn head_check(app: &TestApp, code: &Code, extra: &str) -> reqwest::Response {
+    app.client
+        .head(app.url(&format!("/api/qrcode/check?id={}{extra}", code.id)))
+        .header("x-poll-token", &code.token)
+        .send()
+        .await
+        .expect("sent")
+}
+
+pub(crate) async fn check_data(app: &TestApp, code: &Code, extra: &str) -> Value {
     let response = check(app, code, extra).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("json");
     body["data"].clone()
 }
 
-async fn act(app: &TestApp, action: &str, who: &Session, code: &Code) -> reqwest::Response {
+pub(crate) async fn act(
+    app: &TestApp,
+    action: &str,
+    who: &Session,
+    code: &Code,
+) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/api/qrcode/{action}")))
         .bearer_auth(&who.token)
@@ -76,7 +92,7 @@ async fn act(app: &TestApp, action: &str, who: &Session, code: &Code) -> reqwest
         .expect("sent")
 }
 
-async fn code_of(response: reqwest::Response) -> (StatusCode, String) {
+pub(crate) async fn code_of(response: reqwest::Response) -> (StatusCode, String) {
     let status = response.status();
     let body: Value = response.json().await.expect("json");
     (status, body["code"].as_str().unwrap_or("").to_owned())
@@ -266,7 +282,6 @@ async fn actions_need_a_login_and_a_well_formed_id() {
         code_of(act(&app, "scan", &alice, &unknown).await).await,
         (StatusCode::GONE, "qrcode_expired".to_owned())
     );
-    assert_eq!(check_data(&app, &unknown, "").await["status"], "expired");
 }
 
 #[tokio::test]
@@ -337,7 +352,8 @@ async fn check_parameters_are_validated() {
         app.get(&format!("/api/qrcode/check?id={}", code.id))
             .await
             .status(),
-        400
+        403,
+        "no token: forbidden, like a wrong one"
     );
 }
 
@@ -495,12 +511,14 @@ fn start_long_poll(
 ) -> tokio::task::JoinHandle<(Instant, Value)> {
     let client = app.client.clone();
     let url = app.url(&format!(
-        "/api/qrcode/check?id={}&token={}&since={since}&wait=20",
-        code.id, code.token
+        "/api/qrcode/check?id={}&since={since}&wait=20",
+        code.id
     ));
+    let token = code.token.clone();
     tokio::spawn(async move {
         let body: Value = client
             .get(url)
+            .header("x-poll-token", token)
             .send()
             .await
             .expect("sent")

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::backend_test;
 use crate::helpers::{
-    Backend, TestUser, backend, session_of, spawn_app, spawn_app_with, spawn_with,
+    Backend, TestApp, TestUser, backend, session_of, spawn_app, spawn_app_with, spawn_with,
 };
 
 async fn error_code(response: reqwest::Response) -> (StatusCode, String, String) {
@@ -53,21 +53,27 @@ backend_test!(
             assert_eq!(by_token["data"]["realname"], "Real alice", "{path}");
         }
 
-        // Logging out with the token revokes it; the cookie's session lives on.
+        // A login is one session: logging out with its token ends its cookie too,
+        // and another login's session lives on.
+        let other = app.login(&alice).await;
         let out = app
             .client
             .post(app.url("/api/user/logout"))
-            .bearer_auth(&session.token)
+            .bearer_auth(&other.token)
             .send()
             .await
             .expect("sent");
         assert_eq!(out.status(), 200);
-        assert_eq!(
-            app.get_with_token("/api/user/me", &session.token)
+        for status in [
+            app.get_with_token("/api/user/me", &other.token)
                 .await
                 .status(),
-            401
-        );
+            app.get_with_cookie("/api/user/me", &other.sid)
+                .await
+                .status(),
+        ] {
+            assert_eq!(status, 401);
+        }
         assert_eq!(
             app.get_with_cookie("/api/user/me", &session.sid)
                 .await
@@ -149,6 +155,27 @@ async fn every_invalid_field_is_a_400_naming_it() {
         (
             json!({"username": "abc", "password": "long-enough"}),
             "realname",
+        ),
+        (
+            json!({"username": "abc", "password": "long-enough", "realname": "evil\u{202e}gpj.exe"}),
+            "realname",
+        ),
+        (
+            json!({"username": "abc", "password": "long-enough", "realname": "a\u{2066}b"}),
+            "realname",
+        ),
+        // Strict types: a number is not a string.
+        (
+            json!({"username": "abc", "password": "long-enough", "realname": -3.6e16}),
+            "realname",
+        ),
+        (
+            json!({"username": 12345, "password": "long-enough", "realname": "A"}),
+            "username",
+        ),
+        (
+            json!({"username": "abc", "password": true, "realname": "A"}),
+            "password",
         ),
     ];
     for (body, field) in cases {
@@ -396,25 +423,44 @@ async fn a_cookie_post_from_a_foreign_origin_is_refused_but_a_bearer_one_is_not(
         200
     );
 
+    // The browser says another site made it, with neither Origin nor Referer.
+    let cross_site = app
+        .client
+        .post(app.url("/api/user/logout"))
+        .header(COOKIE, format!("sid={}", session.sid))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .expect("sent");
+    let (status, code, _) = error_code(cross_site).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+
+    // A token is not sent by browsers on their own: no CSRF check for it.
+    let app_session = app.login(&TestUser::new("jon")).await;
+    let bearer = app
+        .client
+        .post(app.url("/api/user/logout"))
+        .bearer_auth(&app_session.token)
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(bearer.status(), 200);
+
     let own = app
         .client
         .post(app.url("/api/user/logout"))
         .header(COOKIE, format!("sid={}", session.sid))
         .header("origin", app.settings.server.public_base_url.clone())
+        .header("sec-fetch-site", "same-origin")
         .send()
         .await
         .expect("sent");
     assert_eq!(own.status(), 200);
-
-    let bearer = app
-        .client
-        .post(app.url("/api/user/logout"))
-        .bearer_auth(&session.token)
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(bearer.status(), 200);
 }
 
 #[tokio::test]
@@ -479,4 +525,103 @@ async fn throttling_holds_across_instances_sharing_one_redis() {
     }
     assert_eq!(second.try_login(&lee).await.status(), 429);
     assert_eq!(first.try_login(&lee).await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_password_of_any_type_is_never_repeated_in_an_error() {
+    let app = spawn_app().await;
+    let secret = "Sup3r-secret-pw!";
+    for (path, body) in [
+        (
+            "/api/user/login",
+            json!({"username": "alice", "password": [secret]}),
+        ),
+        (
+            "/api/user/login",
+            json!({"username": "alice", "password": {"p": secret}}),
+        ),
+        (
+            "/api/user/register",
+            json!({"username": "alice", "password": [secret], "realname": "A"}),
+        ),
+        ("/api/user/login", json!([secret])),
+    ] {
+        let response = app.post_json(path, &body).await;
+        assert_eq!(response.status(), 400, "{body}");
+        let text = response.text().await.expect("text");
+        assert!(!text.contains(secret), "{text}");
+        assert!(
+            text.contains("validation_failed")
+                && (text.contains("password") || text.contains("object")),
+            "{text}"
+        );
+    }
+}
+
+/// An app that believes `X-Forwarded-For` from the test client, so one client can
+/// play many addresses.
+async fn behind_a_trusted_proxy(
+    configure: impl FnOnce(&mut qblog_server::settings::Settings),
+) -> TestApp {
+    spawn_app_with(|settings| {
+        settings.server.trusted_proxies = vec!["127.0.0.1".into(), "::1".into()];
+        configure(settings);
+    })
+    .await
+}
+
+async fn login_from(app: &TestApp, user: &TestUser, ip: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/user/login"))
+        .header("x-forwarded-for", ip)
+        .json(&json!({"username": user.username, "password": user.password}))
+        .send()
+        .await
+        .expect("sent")
+}
+
+#[tokio::test]
+async fn others_guesses_from_other_addresses_do_not_lock_the_owner_out() {
+    let app = behind_a_trusted_proxy(|_| {}).await;
+    let owner = TestUser::new("olive");
+    app.register(&owner).await;
+    let mut guess = owner.clone();
+    guess.password = "a-wrong-guess".into();
+    let per_pair = app.settings.auth.max_failed_logins;
+    for attacker in ["198.51.100.1", "198.51.100.2"] {
+        for _ in 0..per_pair {
+            assert_eq!(login_from(&app, &guess, attacker).await.status(), 401);
+        }
+        assert_eq!(login_from(&app, &guess, attacker).await.status(), 429);
+        // Even the right password, from that address, waits out the window.
+        assert_eq!(login_from(&app, &owner, attacker).await.status(), 429);
+    }
+    assert_eq!(
+        login_from(&app, &owner, "203.0.113.9").await.status(),
+        200,
+        "the owner, from their own address, still logs in"
+    );
+}
+
+#[tokio::test]
+async fn a_distributed_attack_on_one_account_meets_the_per_username_bound() {
+    let app = behind_a_trusted_proxy(|settings| {
+        settings.auth.max_failed_logins = 2;
+        settings.auth.max_failed_logins_per_user = 6;
+    })
+    .await;
+    let owner = TestUser::new("pearl");
+    app.register(&owner).await;
+    let mut guess = owner.clone();
+    guess.password = "a-wrong-guess".into();
+    for attacker in 1..=3 {
+        for _ in 0..2 {
+            let ip = format!("198.51.100.{attacker}");
+            assert_eq!(login_from(&app, &guess, &ip).await.status(), 401);
+        }
+    }
+    let refused = login_from(&app, &guess, "198.51.100.77").await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(login_from(&app, &owner, "203.0.113.9").await.status(), 429);
 }

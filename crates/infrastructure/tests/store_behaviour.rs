@@ -305,6 +305,47 @@ async fn a_decrement_takes_one_back_and_never_goes_below_zero(store: Arc<dyn Key
     assert!(store.time_to_live("n").await.expect("ttl").is_some());
 }
 
+both_adapters!(a_set_holds_each_member_once_and_lives_as_long_as_its_longest_add);
+async fn a_set_holds_each_member_once_and_lives_as_long_as_its_longest_add(
+    store: Arc<dyn KeyValueStore>,
+) {
+    assert!(store.set_members("index").await.expect("read").is_empty());
+    assert_eq!(store.add_to_set("index", "a", MINUTE).await.ok(), Some(1));
+    assert_eq!(store.add_to_set("index", "b", MINUTE).await.ok(), Some(2));
+    assert_eq!(store.add_to_set("index", "a", MINUTE).await.ok(), Some(2));
+    let mut members = store.set_members("index").await.expect("read");
+    members.sort();
+    assert_eq!(members, ["a", "b"]);
+    // A shorter add keeps the longer life; a longer one extends it.
+    store
+        .add_to_set("index", "c", Duration::from_millis(100))
+        .await
+        .expect("added");
+    let left = store.time_to_live("index").await.expect("ttl");
+    assert!(left.is_some_and(|d| d > MINUTE / 2), "{left:?}");
+    store
+        .add_to_set("index", "d", MINUTE * 10)
+        .await
+        .expect("added");
+    let left = store.time_to_live("index").await.expect("ttl");
+    assert!(left.is_some_and(|d| d > MINUTE * 9), "{left:?}");
+    store
+        .remove_from_set("index", &["a".to_owned(), "zz".to_owned()])
+        .await
+        .expect("removed");
+    store.remove_from_set("index", &[]).await.expect("nothing");
+    let mut members = store.set_members("index").await.expect("read");
+    members.sort();
+    assert_eq!(members, ["b", "c", "d"]);
+    // A short-lived set disappears with its members.
+    store
+        .add_to_set("brief", "x", Duration::from_millis(100))
+        .await
+        .expect("added");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(store.set_members("brief").await.expect("read").is_empty());
+}
+
 both_adapters!(the_store_answers_a_ping);
 async fn the_store_answers_a_ping(store: Arc<dyn KeyValueStore>) {
     assert!(store.ping().await.is_ok());

@@ -20,18 +20,22 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
-use qblog_application::auth::{AuthService, AuthServiceImpl, AuthServiceImplParameters};
+use qblog_application::auth::{
+    AuthService, AuthServiceImpl, AuthServiceImplParameters, LoginLimits,
+};
 use qblog_application::blog::{BlogService, BlogServiceImpl};
 use qblog_application::health::{ReadinessChecker, ReadinessService};
-use qblog_application::qrcode::{QrLoginService, QrLoginServiceImpl, QrLoginServiceImplParameters};
+use qblog_application::qrcode::{
+    QrLoginService, QrLoginServiceImpl, QrLoginServiceImplParameters, QrPolicy,
+};
 use qblog_application::user::{UserService, UserServiceImpl};
 use qblog_domain::clock::Clock;
+use qblog_domain::qrcode::PollTokenKey;
 use qblog_domain::store::KeyValueStore;
 use qblog_domain::throttle::Throttle;
 use qblog_domain::user::UserRepository;
 use qblog_infrastructure::auth::{
     JwtKeys, JwtTokenIssuer, JwtTokenIssuerParameters, StoreSessionStore, StoreThrottle,
-    StoreTokenRevocations,
 };
 use qblog_infrastructure::blog::SeaOrmBlogRepository;
 use qblog_infrastructure::clock::SystemClock;
@@ -113,7 +117,6 @@ mod modules {
                 Argon2PasswordHasher,
                 StoreSessionStore,
                 JwtTokenIssuer,
-                StoreTokenRevocations,
                 UserServiceImpl,
                 AuthServiceImpl,
             ],
@@ -211,22 +214,19 @@ pub fn core_module(resources: Resources) -> Arc<dyn CoreModule> {
 
 /// The settings-derived parameters of the accounts module.
 pub struct AuthOptions {
-    /// The HMAC key for access tokens.
+    /// The deployment secret: the HMAC key of access tokens, and what the poll
+    /// tokens' key is derived from.
     pub jwt_secret: Vec<u8>,
     /// Access token lifetime.
     pub token_ttl: Duration,
-    /// Session lifetime.
+    /// A password login's session lifetime.
     pub session_ttl: Duration,
-    /// Failed logins per username per window.
-    pub max_failures_per_user: u64,
-    /// Failed logins per client per window.
-    pub max_failures_per_client: u64,
-    /// The failure-counting window.
-    pub failure_window: Duration,
+    /// Failed logins allowed per window.
+    pub login_limits: LoginLimits,
     /// Password hashes at once.
     pub hash_concurrency: usize,
-    /// How long a QR code lives.
-    pub qrcode_ttl: Duration,
+    /// How QR codes behave.
+    pub qrcode: QrPolicy,
 }
 
 /// Every module of the application, built once at start-up.
@@ -258,9 +258,7 @@ impl Modules {
                 })
                 .with_component_parameters::<AuthServiceImpl>(AuthServiceImplParameters {
                     session_ttl: auth.session_ttl,
-                    max_failures_per_user: auth.max_failures_per_user,
-                    max_failures_per_client: auth.max_failures_per_client,
-                    failure_window: auth.failure_window,
+                    limits: auth.login_limits,
                 })
                 .build(),
         );
@@ -277,7 +275,8 @@ impl Modules {
                 Arc::clone(&accounts) as Arc<dyn AccountsModuleInterface>,
             )
             .with_component_parameters::<QrLoginServiceImpl>(QrLoginServiceImplParameters {
-                ttl: auth.qrcode_ttl,
+                poll_tokens: PollTokenKey::derive(&auth.jwt_secret),
+                policy: auth.qrcode,
             })
             .build(),
         );
@@ -338,11 +337,9 @@ mod tests {
             jwt_secret: vec![7; 32],
             token_ttl: Duration::from_secs(60),
             session_ttl: Duration::from_secs(60),
-            max_failures_per_user: 5,
-            max_failures_per_client: 20,
-            failure_window: Duration::from_secs(60),
+            login_limits: LoginLimits::default(),
             hash_concurrency: 1,
-            qrcode_ttl: Duration::from_secs(120),
+            qrcode: QrPolicy::default(),
         }
     }
 

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ipnet::IpNet;
+use qblog_domain::qrcode::NumberMatching;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -81,6 +82,24 @@ pub struct QrCodeSettings {
     pub generate_per_minute: u64,
     /// `check` calls per client IP per minute.
     pub check_per_minute: u64,
+    /// Seconds a session started by a QR code lasts; unset: `auth.session_ttl_secs`.
+    #[serde(default)]
+    pub login_ttl_secs: Option<u64>,
+    /// When a scan asks the phone for the PC's match code: `off`, `always` or
+    /// `when_networks_differ`.
+    pub number_matching: String,
+    /// IPv4 prefix length under which the PC and the phone share a network.
+    pub same_network_prefix_v4: u8,
+    /// IPv6 prefix length, likewise.
+    pub same_network_prefix_v6: u8,
+}
+
+impl QrCodeSettings {
+    /// `number_matching`, parsed (validated at load, so an unknown word cannot reach
+    /// here; the default mode would be its fallback).
+    pub fn number_matching(&self) -> NumberMatching {
+        NumberMatching::parse(&self.number_matching).unwrap_or_default()
+    }
 }
 
 fn default_environment() -> Environment {
@@ -237,10 +256,13 @@ pub struct AuthSettings {
     pub token_ttl_secs: u64,
     /// Add `Secure` to the session cookie (behind HTTPS).
     pub cookie_secure: bool,
-    /// Failed logins per username per window before 429.
+    /// Failed logins per (username, client address) per window before 429.
     pub max_failed_logins: u64,
     /// Failed logins per client address per window before 429.
     pub max_failed_logins_per_ip: u64,
+    /// Failed logins per username from all addresses per window before 429: high, so
+    /// that others' guesses cannot lock the owner out.
+    pub max_failed_logins_per_user: u64,
     /// The window failed logins are counted in.
     pub failed_login_window_secs: u64,
     /// Origins besides `server.public_base_url` whose pages may make cookie-authenticated
@@ -394,6 +416,12 @@ impl Settings {
         if self.auth.max_failed_logins_per_ip == 0 {
             return invalid("auth.max_failed_logins_per_ip", "must be at least 1");
         }
+        if self.auth.max_failed_logins_per_user < self.auth.max_failed_logins {
+            return invalid(
+                "auth.max_failed_logins_per_user",
+                "must be at least auth.max_failed_logins",
+            );
+        }
         if self.server.shutdown_timeout_secs == 0 {
             return invalid("server.shutdown_timeout_secs", "must be at least 1");
         }
@@ -432,6 +460,18 @@ impl Settings {
         }
         if self.qrcode.check_per_minute == 0 {
             return invalid("qrcode.check_per_minute", "must be at least 1");
+        }
+        if self.qrcode.login_ttl_secs == Some(0) {
+            return invalid("qrcode.login_ttl_secs", "must be at least 1 (or unset)");
+        }
+        if let Err(err) = NumberMatching::parse(&self.qrcode.number_matching) {
+            return invalid("qrcode.number_matching", &err.problem);
+        }
+        if self.qrcode.same_network_prefix_v4 > 32 {
+            return invalid("qrcode.same_network_prefix_v4", "must be 0 to 32");
+        }
+        if self.qrcode.same_network_prefix_v6 > 128 {
+            return invalid("qrcode.same_network_prefix_v6", "must be 0 to 128");
         }
         if self.auth.session_ttl_secs == 0 {
             return invalid("auth.session_ttl_secs", "must be at least 1");

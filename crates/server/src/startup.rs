@@ -26,6 +26,9 @@ use crate::di::{self, AuthOptions, Modules, RedisResources, Resources};
 use crate::http;
 use crate::settings::{RedisMode, Settings};
 use crate::telemetry;
+use qblog_application::auth::LoginLimits;
+use qblog_application::qrcode::QrPolicy;
+use qblog_domain::qrcode::NetworkPrefixes;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -311,15 +314,30 @@ fn auth_options(settings: &Settings) -> AuthOptions {
         0 => std::thread::available_parallelism().map_or(2, usize::from),
         n => n,
     };
+    let session_ttl = Duration::from_secs(settings.auth.session_ttl_secs);
+    let qrcode = &settings.qrcode;
     AuthOptions {
         jwt_secret,
         token_ttl: Duration::from_secs(settings.auth.token_ttl_secs),
-        session_ttl: Duration::from_secs(settings.auth.session_ttl_secs),
-        max_failures_per_user: settings.auth.max_failed_logins,
-        max_failures_per_client: settings.auth.max_failed_logins_per_ip,
-        failure_window: Duration::from_secs(settings.auth.failed_login_window_secs),
+        session_ttl,
+        login_limits: LoginLimits {
+            per_user_and_client: settings.auth.max_failed_logins,
+            per_client: settings.auth.max_failed_logins_per_ip,
+            per_user: settings.auth.max_failed_logins_per_user,
+            window: Duration::from_secs(settings.auth.failed_login_window_secs),
+        },
         hash_concurrency,
-        qrcode_ttl: Duration::from_secs(settings.qrcode.ttl_secs),
+        qrcode: QrPolicy {
+            ttl: Duration::from_secs(qrcode.ttl_secs),
+            login_ttl: qrcode
+                .login_ttl_secs
+                .map_or(session_ttl, Duration::from_secs),
+            number_matching: qrcode.number_matching(),
+            networks: NetworkPrefixes {
+                v4: qrcode.same_network_prefix_v4,
+                v6: qrcode.same_network_prefix_v6,
+            },
+        },
     }
 }
 

@@ -1,5 +1,8 @@
-//! Logging in and out, and recognising credentials.
+//! Logging in and out, device sessions, and recognising credentials.
 
 pub(crate) mod service;
 
-pub use service::{AuthService, AuthServiceImpl, AuthServiceImplParameters, Login, LoginAttempt};
+pub use service::{
+    AuthService, AuthServiceImpl, AuthServiceImplParameters, Client, DeviceSession, Login,
+    LoginAttempt, LoginLimits,
+};

@@ -1,9 +1,7 @@
 //! `AuthServiceImpl` against mockall mocks of every port: no database, no store.
 
 use chrono::{DateTime, TimeZone, Utc};
-use qblog_domain::auth::{
-    AccessToken, MockSessionStore, MockTokenIssuer, MockTokenRevocations, TokenClaims, TokenId,
-};
+use qblog_domain::auth::{AccessToken, MockSessionStore, MockTokenIssuer, TokenClaims};
 use qblog_domain::clock::MockClock;
 use qblog_domain::throttle::MockThrottle;
 use qblog_domain::user::{MockPasswordHasher, MockUserRepository, PasswordHash, Realname, UserId};
@@ -27,7 +25,39 @@ fn attempt(password: &str) -> LoginAttempt {
     LoginAttempt {
         username: Username::parse("alice").expect("valid"),
         password: Password::parse(password).expect("valid"),
-        client_ip: "192.0.2.7".into(),
+        client: Client {
+            ip: "192.0.2.7".into(),
+            user_agent: "TestBrowser/1".into(),
+        },
+    }
+}
+
+fn sid(byte: u8) -> SessionId {
+    SessionId::from_random_bytes([byte; 32])
+}
+
+/// Alice's session as stored, last seen `seen_secs_ago`.
+fn alice_session(seen_secs_ago: i64) -> SessionData {
+    let mut data = SessionData::for_user(
+        &alice(),
+        LoginOrigin {
+            ip: "192.0.2.7".into(),
+            user_agent: "TestBrowser/1".into(),
+            method: LoginMethod::Password,
+        },
+        now() - chrono::Duration::hours(1),
+    );
+    data.last_seen_at = now() - chrono::Duration::seconds(seen_secs_ago);
+    data
+}
+
+fn principal(session: &SessionId, credential: Credential) -> Principal {
+    Principal {
+        user_id: UserId(1),
+        username: Username::parse("alice").expect("valid"),
+        realname: Realname::parse("Alice").expect("valid"),
+        session: session.handle(),
+        credential,
     }
 }
 
@@ -38,7 +68,6 @@ struct Ports {
     hasher: MockPasswordHasher,
     sessions: MockSessionStore,
     tokens: MockTokenIssuer,
-    revocations: MockTokenRevocations,
     throttle: MockThrottle,
 }
 
@@ -51,13 +80,10 @@ impl Ports {
             hasher: Arc::new(self.hasher),
             sessions: Arc::new(self.sessions),
             tokens: Arc::new(self.tokens),
-            revocations: Arc::new(self.revocations),
             throttle: Arc::new(self.throttle),
             clock: Arc::new(clock),
             session_ttl: Duration::from_secs(86_400),
-            max_failures_per_user: 5,
-            max_failures_per_client: 20,
-            failure_window: Duration::from_secs(900),
+            limits: LoginLimits::default(),
         }
     }
 
@@ -79,16 +105,31 @@ impl Ports {
     }
 
     fn issuing_tokens(mut self) -> Self {
-        self.tokens.expect_issue().returning(|_, now| {
+        self.tokens.expect_issue().returning(|_, _, now, ends| {
             Ok(IssuedToken {
                 token: AccessToken::new("signed".into()),
-                token_id: TokenId("jti-1".into()),
-                expires_at: now + chrono::Duration::days(1),
+                expires_at: (now + chrono::Duration::days(1)).min(ends),
             })
         });
+        self
+    }
+
+    /// Every token verifies as one of `session`, issued to user `user`.
+    fn verifying_a_token_of(mut self, session: &SessionId, user: i64) -> Self {
+        let claims = claims_of(session, user);
         self.tokens
-            .expect_lifetime()
-            .returning(|| Duration::from_secs(86_400));
+            .expect_verify()
+            .returning(move |_, _| Ok(claims.clone()));
+        self
+    }
+
+    /// The store holds alice's session `sid`, last seen `seen_secs_ago`.
+    fn with_session(mut self, sid: &SessionId, seen_secs_ago: i64) -> Self {
+        let handle = sid.handle();
+        self.sessions
+            .expect_find()
+            .withf(move |h| *h == handle)
+            .returning(move |_| Ok(Some(alice_session(seen_secs_ago))));
         self
     }
 }
@@ -132,10 +173,10 @@ async fn an_unknown_user_costs_a_verification_and_gets_the_same_error() {
 }
 
 #[tokio::test]
-async fn a_throttled_username_is_refused_before_the_password_is_checked() {
+async fn a_throttled_username_and_client_is_refused_before_the_password_is_checked() {
     let mut ports = Ports::default();
     ports.throttle.expect_hit().returning(|key, _, _| {
-        Ok(if key.contains(":user:") {
+        Ok(if key.contains(":user-ip:") {
             ThrottleDecision::Limited {
                 retry_after: Duration::from_secs(42),
             }
@@ -158,25 +199,25 @@ async fn a_throttled_username_is_refused_before_the_password_is_checked() {
 }
 
 #[tokio::test]
-async fn every_attempt_is_counted_per_username_and_per_client_before_the_check() {
+async fn every_attempt_is_counted_per_username_and_client_per_client_and_per_username() {
     let mut ports = Ports::default().alice_with_password("right-password");
-    ports
-        .throttle
-        .expect_hit()
-        .withf(|key, limit, _| key == "login-failures:user:alice" && *limit == 5)
-        .times(1)
-        .returning(|_, _, _| Ok(ThrottleDecision::Allowed));
-    ports
-        .throttle
-        .expect_hit()
-        .withf(|key, limit, _| key == "login-failures:ip:192.0.2.7" && *limit == 20)
-        .times(1)
-        .returning(|_, _, _| Ok(ThrottleDecision::Allowed));
+    for (key, limit) in [
+        ("login-failures:user-ip:alice:192.0.2.7", 5),
+        ("login-failures:ip:192.0.2.7", 20),
+        ("login-failures:user:alice", 100),
+    ] {
+        ports
+            .throttle
+            .expect_hit()
+            .withf(move |k, l, _| k == key && *l == limit)
+            .times(1)
+            .returning(|_, _, _| Ok(ThrottleDecision::Allowed));
+    }
     let _ = ports.service().login(attempt("wrong-password")).await;
 }
 
 #[tokio::test]
-async fn a_successful_login_resets_the_username_counter_and_starts_a_session() {
+async fn a_successful_login_takes_its_attempt_back_and_starts_a_device_session() {
     let mut ports = Ports::default()
         .not_throttled()
         .alice_with_password("right-password")
@@ -184,21 +225,30 @@ async fn a_successful_login_resets_the_username_counter_and_starts_a_session() {
     ports
         .throttle
         .expect_reset()
-        .withf(|key| key == "login-failures:user:alice")
+        .withf(|key| key == "login-failures:user-ip:alice:192.0.2.7")
         .times(1)
         .returning(|_| Ok(()));
-    ports
-        .throttle
-        .expect_forgive()
-        .withf(|key| key == "login-failures:ip:192.0.2.7")
-        .times(1)
-        .returning(|_| Ok(()));
+    for key in ["login-failures:ip:192.0.2.7", "login-failures:user:alice"] {
+        ports
+            .throttle
+            .expect_forgive()
+            .withf(move |k| k == key)
+            .times(1)
+            .returning(|_| Ok(()));
+    }
     ports
         .sessions
         .expect_create()
-        .withf(|data, ttl| data.user_id == UserId(1) && *ttl == Duration::from_secs(86_400))
+        .withf(|data, ttl| {
+            data.user_id == UserId(1)
+                && data.origin.ip == "192.0.2.7"
+                && data.origin.user_agent == "TestBrowser/1"
+                && data.origin.method == LoginMethod::Password
+                && data.created_at == now()
+                && *ttl == Duration::from_secs(86_400)
+        })
         .times(1)
-        .returning(|_, _| Ok(SessionId::from_random_bytes([7; 32])));
+        .returning(|_, _| Ok(sid(7)));
 
     let login = ports
         .service()
@@ -206,8 +256,41 @@ async fn a_successful_login_resets_the_username_counter_and_starts_a_session() {
         .await
         .expect("logged in");
     assert_eq!(login.user.id, UserId(1));
-    assert_eq!(login.session_id, SessionId::from_random_bytes([7; 32]));
+    assert_eq!(login.session_id, sid(7));
     assert_eq!(login.token.token.expose(), "signed");
+    assert_eq!(login.token_ttl, Duration::from_secs(86_400));
+}
+
+#[tokio::test]
+async fn a_token_is_issued_for_its_session_and_never_outlives_it() {
+    let mut ports = Ports::default();
+    ports.sessions.expect_create().returning(|_, _| Ok(sid(8)));
+    let session = sid(8).handle();
+    ports
+        .tokens
+        .expect_issue()
+        .withf(move |_, handle, now, ends| {
+            *handle == session && *ends == *now + chrono::Duration::minutes(10)
+        })
+        .times(1)
+        .returning(|_, _, _, ends| {
+            Ok(IssuedToken {
+                token: AccessToken::new("signed".into()),
+                expires_at: ends,
+            })
+        });
+    let origin = LoginOrigin {
+        ip: "198.51.100.4".into(),
+        user_agent: "PC".into(),
+        method: LoginMethod::QrCode,
+    };
+    let login = ports
+        .service()
+        .start_login(&alice(), origin, Duration::from_secs(600))
+        .await
+        .expect("started");
+    assert_eq!(login.session_ttl, Duration::from_secs(600));
+    assert_eq!(login.token_ttl, Duration::from_secs(600));
 }
 
 #[tokio::test]
@@ -226,36 +309,70 @@ async fn a_malformed_session_id_is_refused_without_asking_the_store() {
 async fn an_ended_session_is_unauthenticated() {
     let mut ports = Ports::default();
     ports.sessions.expect_find().returning(|_| Ok(None));
-    let sid = SessionId::from_random_bytes([1; 32]);
     let err = ports
         .service()
-        .authenticate_session(sid.as_str())
+        .authenticate_session(sid(1).as_str())
         .await
         .expect_err("refused");
     assert!(matches!(err, AuthError::Unauthenticated));
 }
 
-fn valid_claims() -> TokenClaims {
+#[tokio::test]
+async fn a_cookie_finds_its_session_by_handle_and_a_recent_use_writes_nothing() {
+    let mut ports = Ports::default().with_session(&sid(1), 10);
+    ports.sessions.expect_touch().never();
+    let principal = ports
+        .service()
+        .authenticate_session(sid(1).as_str())
+        .await
+        .expect("recognised");
+    assert_eq!(principal, self::principal(&sid(1), Credential::Cookie));
+}
+
+#[tokio::test]
+async fn a_use_a_minute_after_the_last_one_is_recorded_and_a_failure_to_record_is_harmless() {
+    let mut ports = Ports::default().with_session(&sid(1), 61);
+    ports
+        .sessions
+        .expect_touch()
+        .withf(|_, seen, at| {
+            seen.last_seen_at == now() - chrono::Duration::seconds(61) && *at == now()
+        })
+        .times(1)
+        .returning(|_, _, _| Err(AuthError::Unavailable("down".into())));
+    let principal = ports
+        .service()
+        .authenticate_session(sid(1).as_str())
+        .await
+        .expect("recognised anyway");
+    assert_eq!(principal.user_id, UserId(1));
+}
+
+fn claims_of(session: &SessionId, user: i64) -> TokenClaims {
     TokenClaims {
-        user_id: UserId(1),
-        username: Username::parse("alice").expect("valid"),
-        realname: Realname::parse("Alice").expect("valid"),
-        token_id: TokenId("jti-1".into()),
+        user_id: UserId(user),
+        session: session.handle(),
         expires_at: now() + chrono::Duration::hours(3),
     }
 }
 
 #[tokio::test]
-async fn a_revoked_token_is_unauthenticated() {
-    let mut ports = Ports::default();
-    ports
-        .tokens
-        .expect_verify()
-        .returning(|_, _| Ok(valid_claims()));
-    ports
-        .revocations
-        .expect_is_revoked()
-        .returning(|_| Ok(true));
+async fn a_token_is_accepted_while_its_session_lives() {
+    let ports = Ports::default()
+        .with_session(&sid(2), 0)
+        .verifying_a_token_of(&sid(2), 1);
+    let principal = ports
+        .service()
+        .authenticate_bearer("token")
+        .await
+        .expect("recognised");
+    assert_eq!(principal, self::principal(&sid(2), Credential::Bearer));
+}
+
+#[tokio::test]
+async fn a_token_whose_session_ended_is_unauthenticated() {
+    let mut ports = Ports::default().verifying_a_token_of(&sid(2), 1);
+    ports.sessions.expect_find().returning(|_| Ok(None));
     let err = ports
         .service()
         .authenticate_bearer("token")
@@ -265,15 +382,24 @@ async fn a_revoked_token_is_unauthenticated() {
 }
 
 #[tokio::test]
-async fn a_token_whose_revocation_cannot_be_checked_is_not_accepted() {
-    let mut ports = Ports::default();
+async fn a_token_naming_another_users_session_is_unauthenticated() {
+    let ports = Ports::default()
+        .with_session(&sid(2), 0)
+        .verifying_a_token_of(&sid(2), 99);
+    let err = ports
+        .service()
+        .authenticate_bearer("token")
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, AuthError::Unauthenticated));
+}
+
+#[tokio::test]
+async fn a_token_whose_session_cannot_be_read_is_not_accepted() {
+    let mut ports = Ports::default().verifying_a_token_of(&sid(2), 1);
     ports
-        .tokens
-        .expect_verify()
-        .returning(|_, _| Ok(valid_claims()));
-    ports
-        .revocations
-        .expect_is_revoked()
+        .sessions
+        .expect_find()
         .returning(|_| Err(AuthError::Unavailable("down".into())));
     let err = ports
         .service()
@@ -284,52 +410,83 @@ async fn a_token_whose_revocation_cannot_be_checked_is_not_accepted() {
 }
 
 #[tokio::test]
-async fn logout_with_a_bearer_token_revokes_it_until_it_expires() {
-    let mut ports = Ports::default();
-    let expires_at = now() + chrono::Duration::hours(3);
-    ports
-        .revocations
-        .expect_revoke()
-        .withf(move |id, until| id.0 == "jti-1" && *until == expires_at)
-        .times(1)
-        .returning(|_, _| Ok(()));
-    ports.sessions.expect_delete().never();
-    let principal = Principal {
-        user_id: UserId(1),
-        username: Username::parse("alice").expect("valid"),
-        realname: Realname::parse("Alice").expect("valid"),
-        credential: Credential::Bearer {
-            token_id: TokenId("jti-1".into()),
-            expires_at,
-        },
-    };
-    ports
-        .service()
-        .logout(&principal)
-        .await
-        .expect("logged out");
+async fn logout_ends_the_session_whichever_credential_it_came_with() {
+    for credential in [Credential::Cookie, Credential::Bearer] {
+        let mut ports = Ports::default();
+        let handle = sid(3).handle();
+        ports
+            .sessions
+            .expect_delete()
+            .withf(move |h, user| *h == handle && *user == UserId(1))
+            .times(1)
+            .returning(|_, _| Ok(true));
+        ports
+            .service()
+            .logout(&principal(&sid(3), credential))
+            .await
+            .expect("logged out");
+    }
+}
+
+fn listed(byte: u8, created_minutes_ago: i64) -> (SessionHandle, SessionData) {
+    let mut data = alice_session(0);
+    data.created_at = now() - chrono::Duration::minutes(created_minutes_ago);
+    (sid(byte).handle(), data)
 }
 
 #[tokio::test]
-async fn logout_with_a_session_deletes_it() {
+async fn the_device_list_is_newest_first_and_marks_the_current_session() {
     let mut ports = Ports::default();
-    let sid = SessionId::from_random_bytes([3; 32]);
-    let expected = sid.clone();
+    ports
+        .sessions
+        .expect_list()
+        .returning(|_| Ok(vec![listed(1, 30), listed(2, 5), listed(3, 60)]));
+    let sessions = ports
+        .service()
+        .sessions(&principal(&sid(1), Credential::Cookie))
+        .await
+        .expect("listed");
+    let handles: Vec<_> = sessions.iter().map(|s| s.handle.clone()).collect();
+    assert_eq!(handles, [sid(2).handle(), sid(1).handle(), sid(3).handle()]);
+    let current: Vec<_> = sessions.iter().map(|s| s.current).collect();
+    assert_eq!(current, [false, true, false]);
+}
+
+#[tokio::test]
+async fn revoking_another_users_session_is_unknown_and_deletes_nothing() {
+    let mut ports = Ports::default();
+    ports.sessions.expect_find().returning(|_| {
+        let mut data = alice_session(0);
+        data.user_id = UserId(2);
+        Ok(Some(data))
+    });
+    ports.sessions.expect_delete().never();
+    let err = ports
+        .service()
+        .revoke(&principal(&sid(1), Credential::Cookie), &sid(9).handle())
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, AuthError::UnknownSession));
+}
+
+#[tokio::test]
+async fn revoking_the_others_keeps_the_current_session() {
+    let mut ports = Ports::default();
+    ports
+        .sessions
+        .expect_list()
+        .returning(|_| Ok(vec![listed(1, 30), listed(2, 5), listed(3, 60)]));
+    let current = sid(1).handle();
     ports
         .sessions
         .expect_delete()
-        .withf(move |id| *id == expected)
-        .times(1)
-        .returning(|_| Ok(()));
-    let principal = Principal {
-        user_id: UserId(1),
-        username: Username::parse("alice").expect("valid"),
-        realname: Realname::parse("Alice").expect("valid"),
-        credential: Credential::Session(sid),
-    };
-    ports
+        .withf(move |h, _| *h != current)
+        .times(2)
+        .returning(|_, _| Ok(true));
+    let revoked = ports
         .service()
-        .logout(&principal)
+        .revoke_others(&principal(&sid(1), Credential::Bearer))
         .await
-        .expect("logged out");
+        .expect("revoked");
+    assert_eq!(revoked, 2);
 }

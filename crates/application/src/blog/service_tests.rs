@@ -18,7 +18,8 @@ fn principal(id: i64, name: &str) -> Principal {
         user_id: UserId(id),
         username: Username::parse(name).expect("valid"),
         realname: Realname::parse(name).expect("valid"),
-        credential: Credential::Session(SessionId::from_random_bytes([1; 32])),
+        session: SessionId::from_random_bytes([1; 32]).handle(),
+        credential: Credential::Cookie,
     }
 }
 

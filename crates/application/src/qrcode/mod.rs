@@ -4,5 +4,5 @@ mod service;
 
 pub use service::{
     CheckOutcome, CheckRequest, CheckResult, Generated, QrLoginService, QrLoginServiceImpl,
-    QrLoginServiceImplParameters, Wake,
+    QrLoginServiceImplParameters, QrPolicy, Scanned, Wake,
 };

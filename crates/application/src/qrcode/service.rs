@@ -17,12 +17,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use qblog_domain::auth::AuthError;
-use qblog_domain::auth::Principal;
+use qblog_domain::auth::{AuthError, LoginMethod, LoginOrigin, Principal};
 use qblog_domain::clock::Clock;
 use qblog_domain::qrcode::{
-    ClaimId, LiveQrCode, PcInfo, PollToken, QrCode, QrCodeId, QrCodeStore, QrError, QrEvent,
-    QrState, QrStatus, QrUpdate, Scanner, transition,
+    ClaimId, LiveQrCode, MatchChallenge, MatchCode, NetworkPrefixes, NumberMatching, PcInfo,
+    PollToken, PollTokenKey, QrCode, QrCodeId, QrCodeStore, QrError, QrEvent, QrState, QrStatus,
+    QrUpdate, Scanner, Step, transition,
 };
 use qblog_domain::store::Subscription;
 use qblog_domain::user::{UserError, UserRepository};
@@ -72,6 +72,9 @@ pub struct CheckResult {
     pub remaining: Duration,
     /// Who scanned, while `scanned` (and `confirmed`).
     pub scanned_by: Option<Scanner>,
+    /// The code the PC shows for the phone's user to type, while `scanned` with
+    /// number matching.
+    pub match_code: Option<MatchCode>,
     /// The login, for the one check that claims a confirmed code.
     pub login: Option<Login>,
 }
@@ -83,7 +86,43 @@ impl CheckResult {
             expires_in: 0,
             remaining: Duration::ZERO,
             scanned_by: None,
+            match_code: None,
             login: None,
+        }
+    }
+}
+
+/// What a scan tells the phone.
+#[derive(Debug, Clone)]
+pub struct Scanned {
+    /// The code as it now is.
+    pub live: LiveQrCode,
+    /// Whether the PC's and the phone's addresses share a network.
+    pub same_network: bool,
+    /// Whether the phone must send the PC's match code with its confirm.
+    pub match_required: bool,
+}
+
+/// How codes behave, from the `qrcode` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QrPolicy {
+    /// How long a code lives (`qrcode.ttl_secs`).
+    pub ttl: Duration,
+    /// How long the PC's session lasts (`qrcode.login_ttl_secs`).
+    pub login_ttl: Duration,
+    /// When a scan asks for the match code (`qrcode.number_matching`).
+    pub number_matching: NumberMatching,
+    /// What counts as the same network (`qrcode.same_network_prefix_v4`, `_v6`).
+    pub networks: NetworkPrefixes,
+}
+
+impl Default for QrPolicy {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(120),
+            login_ttl: Duration::from_secs(86_400),
+            number_matching: NumberMatching::default(),
+            networks: NetworkPrefixes::default(),
         }
     }
 }
@@ -168,18 +207,32 @@ pub trait QrLoginService: Interface {
         }
     }
 
-    /// The phone's user scans the code.
+    /// The phone's user, on a phone at `phone_ip`, scans the code: number matching
+    /// applies by the policy and by whether the phone and the PC share a network.
     ///
     /// # Errors
     /// [`QrError::Conflict`] when another user scanned it or it is past `scanned`;
     /// [`QrError::Expired`] for an unknown or expired code.
-    async fn scan(&self, user: &Principal, id: &QrCodeId) -> Result<LiveQrCode, QrError>;
+    async fn scan(
+        &self,
+        user: &Principal,
+        id: &QrCodeId,
+        phone_ip: &str,
+    ) -> Result<Scanned, QrError>;
 
-    /// The scanner confirms the login.
+    /// The scanner confirms the login, with the PC's match code when the scan asked
+    /// for one.
     ///
     /// # Errors
-    /// [`QrError::NotScanner`], [`QrError::Conflict`] or [`QrError::Expired`].
-    async fn confirm(&self, user: &Principal, id: &QrCodeId) -> Result<LiveQrCode, QrError>;
+    /// [`QrError::MatchCodeMismatch`] for a missing or wrong match code (the third
+    /// wrong one cancels the code); [`QrError::NotScanner`], [`QrError::Conflict`] or
+    /// [`QrError::Expired`].
+    async fn confirm(
+        &self,
+        user: &Principal,
+        id: &QrCodeId,
+        match_code: Option<MatchCode>,
+    ) -> Result<LiveQrCode, QrError>;
 
     /// The scanner cancels the login.
     ///
@@ -200,21 +253,35 @@ pub struct QrLoginServiceImpl {
     auth: Arc<dyn AuthService>,
     #[shaku(inject)]
     clock: Arc<dyn Clock>,
-    /// How long a code lives (`qrcode.ttl_secs`).
-    #[shaku(default = Duration::from_secs(120))]
-    ttl: Duration,
+    /// Makes and recognises poll tokens; no default, it comes from a secret.
+    poll_tokens: PollTokenKey,
+    /// How codes behave.
+    #[shaku(default)]
+    policy: QrPolicy,
 }
 
 impl QrLoginServiceImpl {
-    /// Applies `event` atomically, retrying lost races against the fresh record.
-    async fn apply(&self, id: &QrCodeId, event: QrEvent) -> Result<LiveQrCode, QrError> {
+    /// Applies the event `event_for` makes of the current record, atomically,
+    /// retrying lost races against the fresh record. A wrong match code is written
+    /// (one try fewer) and then refused.
+    async fn apply(
+        &self,
+        id: &QrCodeId,
+        event_for: impl Fn(&QrCode) -> QrEvent + Send + Sync,
+    ) -> Result<LiveQrCode, QrError> {
         for _ in 0..MAX_RACES {
             let Some(live) = self.codes.get(id).await? else {
                 return Err(QrError::Expired);
             };
-            let next_state = transition(&live.code.state, &event)?;
+            let (next_state, refusal) = match transition(&live.code.state, &event_for(&live.code))?
+            {
+                Step::To(next) => (next, None),
+                Step::WrongMatch { then, tries_left } => {
+                    (then, Some(QrError::MatchCodeMismatch { tries_left }))
+                }
+            };
             if next_state == live.code.state {
-                return Ok(live);
+                return refusal.map_or(Ok(live), Err);
             }
             let next = QrCode {
                 state: next_state,
@@ -222,16 +289,26 @@ impl QrLoginServiceImpl {
             };
             match self.codes.replace(&live.code, &next).await? {
                 QrUpdate::Applied => {
-                    return Ok(LiveQrCode {
-                        code: next,
-                        remaining: live.remaining,
-                    });
+                    return refusal.map_or(
+                        Ok(LiveQrCode {
+                            code: next,
+                            remaining: live.remaining,
+                        }),
+                        Err,
+                    );
                 }
                 QrUpdate::Changed => continue,
                 QrUpdate::Gone => return Err(QrError::Expired),
             }
         }
         Err(QrError::Conflict)
+    }
+
+    /// Whether `token` may read code `id`: it is the token issued for the id, or —
+    /// for a code an instance of the previous release made — the record's hash says so.
+    fn token_fits(&self, id: &QrCodeId, token: &PollToken, record: Option<&QrCode>) -> bool {
+        self.poll_tokens.verify(id, token)
+            || record.is_some_and(|code| code.poll_token_hash.matches(token))
     }
 
     /// One look at the code for its browser: token check, claim when confirmed.
@@ -241,20 +318,27 @@ impl QrLoginServiceImpl {
         token: &PollToken,
         claim: bool,
     ) -> Result<CheckResult, QrError> {
-        let Some(live) = self.codes.get(id).await? else {
+        let found = self.codes.get(id).await?;
+        // Refused alike whether or not the code exists: without its token a caller
+        // learns nothing about a code.
+        if !self.token_fits(id, token, found.as_ref().map(|live| &live.code)) {
+            return Err(QrError::WrongToken);
+        }
+        let Some(live) = found else {
             return Ok(CheckResult::expired());
         };
         let code = &live.code;
-        if !code.poll_token_hash.matches(token) {
-            return Err(QrError::WrongToken);
-        }
         if code.state.status() == QrStatus::Expired {
             return Ok(CheckResult::expired());
         }
         let expires_in = live.expires_in();
         let remaining = live.remaining;
         let scanned_by = match &code.state {
-            QrState::Scanned(scanner) | QrState::Confirmed(scanner) => Some(scanner.clone()),
+            QrState::Scanned(scanner, _) | QrState::Confirmed(scanner) => Some(scanner.clone()),
+            _ => None,
+        };
+        let match_code = match &code.state {
+            QrState::Scanned(_, Some(challenge)) => Some(challenge.code),
             _ => None,
         };
         let login = match &code.state {
@@ -269,6 +353,7 @@ impl QrLoginServiceImpl {
             expires_in,
             remaining,
             scanned_by,
+            match_code,
             login,
         })
     }
@@ -298,9 +383,15 @@ impl QrLoginServiceImpl {
         else {
             return Ok(None);
         };
+        // The PC's device session: the computer that asked for the code.
+        let origin = LoginOrigin {
+            ip: code.pc.ip.clone(),
+            user_agent: code.pc.user_agent.clone(),
+            method: LoginMethod::QrCode,
+        };
         let login = self
             .auth
-            .start_login(&user)
+            .start_login(&user, origin, self.policy.login_ttl)
             .await
             .map_err(|err| match err {
                 AuthError::Unavailable(why) => QrError::Unavailable(why),
@@ -308,8 +399,12 @@ impl QrLoginServiceImpl {
                     anyhow::Error::new(other).context("starting the PC's session"),
                 ),
             })?;
+        let Step::To(claimed) = transition(&code.state, &QrEvent::Claim(ClaimId::generate()))?
+        else {
+            return Ok(None);
+        };
         let next = QrCode {
-            state: transition(&code.state, &QrEvent::Claim(ClaimId::generate()))?,
+            state: claimed,
             ..code.clone()
         };
         let won = match self.codes.replace(&code, &next).await {
@@ -364,11 +459,13 @@ fn scanner_of(user: &Principal) -> Scanner {
 impl QrLoginService for QrLoginServiceImpl {
     async fn generate(&self, ip: String, user_agent: String) -> Result<Generated, QrError> {
         let now = self.clock.now();
-        let poll_token = PollToken::generate();
-        let lifetime = chrono::Duration::from_std(self.ttl)
+        let id = QrCodeId::generate();
+        let poll_token = self.poll_tokens.issue(&id);
+        let ttl = self.policy.ttl;
+        let lifetime = chrono::Duration::from_std(ttl)
             .map_err(|err| QrError::Unexpected(anyhow::anyhow!("qrcode.ttl_secs: {err}")))?;
         let code = QrCode {
-            id: QrCodeId::generate(),
+            id,
             state: QrState::Unscanned,
             pc: PcInfo {
                 ip,
@@ -378,11 +475,11 @@ impl QrLoginService for QrLoginServiceImpl {
             expires_at: now + lifetime,
             poll_token_hash: poll_token.hash(),
         };
-        self.codes.create(&code, self.ttl).await?;
+        self.codes.create(&code, ttl).await?;
         Ok(Generated {
             code,
             poll_token,
-            lifetime: self.ttl,
+            lifetime: ttl,
         })
     }
 
@@ -423,16 +520,42 @@ impl QrLoginService for QrLoginServiceImpl {
         }
     }
 
-    async fn scan(&self, user: &Principal, id: &QrCodeId) -> Result<LiveQrCode, QrError> {
-        self.apply(id, QrEvent::Scan(scanner_of(user))).await
+    async fn scan(
+        &self,
+        user: &Principal,
+        id: &QrCodeId,
+        phone_ip: &str,
+    ) -> Result<Scanned, QrError> {
+        let policy = self.policy;
+        let same_network = |code: &QrCode| policy.networks.same_network(&code.pc.ip, phone_ip);
+        let live = self
+            .apply(id, |code| {
+                let challenge = policy
+                    .number_matching
+                    .applies(same_network(code))
+                    .then(MatchChallenge::generate);
+                QrEvent::Scan(scanner_of(user), challenge)
+            })
+            .await?;
+        Ok(Scanned {
+            same_network: same_network(&live.code),
+            match_required: matches!(live.code.state, QrState::Scanned(_, Some(_))),
+            live,
+        })
     }
 
-    async fn confirm(&self, user: &Principal, id: &QrCodeId) -> Result<LiveQrCode, QrError> {
-        self.apply(id, QrEvent::Confirm(user.user_id)).await
+    async fn confirm(
+        &self,
+        user: &Principal,
+        id: &QrCodeId,
+        match_code: Option<MatchCode>,
+    ) -> Result<LiveQrCode, QrError> {
+        self.apply(id, |_| QrEvent::Confirm(user.user_id, match_code))
+            .await
     }
 
     async fn cancel(&self, user: &Principal, id: &QrCodeId) -> Result<LiveQrCode, QrError> {
-        self.apply(id, QrEvent::Cancel(user.user_id)).await
+        self.apply(id, |_| QrEvent::Cancel(user.user_id)).await
     }
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 
 use chrono::{DateTime, TimeZone, Utc};
-use qblog_domain::auth::{AccessToken, Credential, IssuedToken, SessionId, TokenId};
+use qblog_domain::auth::{AccessToken, Credential, IssuedToken, SessionId};
 use qblog_domain::clock::MockClock;
 use qblog_domain::qrcode::MockQrCodeStore;
 use qblog_domain::user::{MockUserRepository, Realname, User, UserId, Username};
@@ -20,13 +20,28 @@ fn principal(id: i64) -> Principal {
         user_id: UserId(id),
         username: Username::parse(&format!("user{id}")).expect("valid"),
         realname: Realname::parse(&format!("User {id}")).expect("valid"),
-        credential: Credential::Session(SessionId::from_random_bytes([1; 32])),
+        session: SessionId::from_random_bytes([1; 32]).handle(),
+        credential: Credential::Bearer,
     }
+}
+
+fn poll_key() -> PollTokenKey {
+    PollTokenKey::derive(b"the test deployment's secret")
+}
+
+/// The id every test code has.
+fn code_id() -> QrCodeId {
+    QrCodeId::parse("id", "3f2b8c1e-7d4a-4f6b-9c2d-1a2b3c4d5e6f").expect("valid")
+}
+
+/// The poll token the service issued for the test code.
+fn issued() -> PollToken {
+    poll_key().issue(&code_id())
 }
 
 fn code(state: QrState, token: &PollToken) -> QrCode {
     QrCode {
-        id: QrCodeId::parse("id", "3f2b8c1e-7d4a-4f6b-9c2d-1a2b3c4d5e6f").expect("valid"),
+        id: code_id(),
         state,
         pc: PcInfo {
             ip: "192.0.2.1".into(),
@@ -43,6 +58,7 @@ struct Parts {
     users: MockUserRepository,
     auth: MockAuthService,
     now: DateTime<Utc>,
+    policy: QrPolicy,
 }
 
 impl Parts {
@@ -52,6 +68,7 @@ impl Parts {
             users: MockUserRepository::new(),
             auth: MockAuthService::new(),
             now: start() + chrono::Duration::seconds(10),
+            policy: QrPolicy::default(),
         }
     }
 
@@ -64,7 +81,8 @@ impl Parts {
             users: Arc::new(self.users),
             auth: Arc::new(self.auth),
             clock: Arc::new(clock),
-            ttl: Duration::from_secs(120),
+            poll_tokens: poll_key(),
+            policy: self.policy,
         }
     }
 
@@ -112,7 +130,9 @@ impl Parts {
         self.users
             .expect_find_by_id()
             .returning(|_| Ok(Some(alice())));
-        self.auth.expect_start_login().returning(|_| Ok(login()));
+        self.auth
+            .expect_start_login()
+            .returning(|_, _, _| Ok(login()));
         self
     }
 }
@@ -141,7 +161,6 @@ fn login() -> Login {
         session_ttl: Duration::from_secs(60),
         token: IssuedToken {
             token: AccessToken::new("signed".into()),
-            token_id: TokenId("t".into()),
             expires_at: start(),
         },
         token_ttl: Duration::from_secs(60),
@@ -158,7 +177,7 @@ fn scanner(id: i64) -> Scanner {
 }
 
 #[tokio::test]
-async fn a_generated_code_stores_the_token_hash_with_the_ttl() {
+async fn a_generated_code_gets_a_token_made_from_its_id_and_lives_its_ttl() {
     let mut parts = Parts::new();
     parts
         .codes
@@ -171,11 +190,13 @@ async fn a_generated_code_stores_the_token_hash_with_the_ttl() {
         .generate("192.0.2.1".into(), "Firefox".into())
         .await
         .expect("generated");
+    assert!(poll_key().verify(&generated.code.id, &generated.poll_token));
     assert!(
         generated
             .code
             .poll_token_hash
-            .matches(&generated.poll_token)
+            .matches(&generated.poll_token),
+        "the previous release can check it too"
     );
     assert_eq!(
         generated.code.expires_at - generated.code.pc.created_at,
@@ -185,17 +206,17 @@ async fn a_generated_code_stores_the_token_hash_with_the_ttl() {
 
 #[tokio::test]
 async fn the_time_left_is_the_stores_whatever_this_instances_clock_says() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Unscanned, &token);
     let mut parts = Parts::new().holding(record.clone());
     // This instance's clock runs far past the deadline the creator wrote.
     parts.now = start() + chrono::Duration::hours(1);
     let service = parts.service();
     let scanned = service
-        .scan(&principal(1), &record.id)
+        .scan(&principal(1), &record.id, "192.0.2.1")
         .await
         .expect("still live in the store");
-    assert_eq!(scanned.expires_in(), 110);
+    assert_eq!(scanned.live.expires_in(), 110);
     let check = service
         .check(CheckRequest {
             id: record.id,
@@ -212,11 +233,11 @@ async fn the_time_left_is_the_stores_whatever_this_instances_clock_says() {
 
 #[tokio::test]
 async fn confirm_by_a_user_who_did_not_scan_is_forbidden() {
-    let token = PollToken::generate();
-    let record = code(QrState::Scanned(scanner(1)), &token);
+    let token = issued();
+    let record = code(QrState::Scanned(scanner(1), None), &token);
     let service = Parts::new().holding(record.clone()).service();
     assert!(matches!(
-        service.confirm(&principal(2), &record.id).await,
+        service.confirm(&principal(2), &record.id, None).await,
         Err(QrError::NotScanner)
     ));
     assert!(matches!(
@@ -227,13 +248,13 @@ async fn confirm_by_a_user_who_did_not_scan_is_forbidden() {
 
 #[tokio::test]
 async fn a_wrong_poll_token_is_refused() {
-    let token = PollToken::generate();
-    let record = code(QrState::Scanned(scanner(1)), &token);
+    let token = issued();
+    let record = code(QrState::Scanned(scanner(1), None), &token);
     let service = Parts::new().holding(record.clone()).service();
     let result = service
         .check(CheckRequest {
             id: record.id,
-            token: PollToken::generate(),
+            token: PollToken::from_client(&"0".repeat(64)),
             since: None,
             wait: Duration::ZERO,
             claim: true,
@@ -244,7 +265,7 @@ async fn a_wrong_poll_token_is_refused() {
 
 #[tokio::test]
 async fn the_login_is_handed_out_once() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
     let mut parts = Parts::new().holding(record.clone());
     parts
@@ -256,7 +277,7 @@ async fn the_login_is_handed_out_once() {
         .auth
         .expect_start_login()
         .times(1)
-        .returning(|_| Ok(login()));
+        .returning(|_, _, _| Ok(login()));
     let service = parts.service();
     let request = CheckRequest {
         id: record.id.clone(),
@@ -275,12 +296,12 @@ async fn the_login_is_handed_out_once() {
 
 #[tokio::test]
 async fn a_scan_that_loses_the_race_to_another_user_is_a_conflict() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Unscanned, &token);
     let mut parts = Parts::new();
     let mut reads = 0;
     let first = record.clone();
-    let after = code(QrState::Scanned(scanner(2)), &token);
+    let after = code(QrState::Scanned(scanner(2), None), &token);
     parts.codes.expect_get().returning(move |_| {
         reads += 1;
         Ok(Some(live(if reads == 1 {
@@ -294,27 +315,30 @@ async fn a_scan_that_loses_the_race_to_another_user_is_a_conflict() {
         .expect_replace()
         .times(1)
         .returning(|_, _| Ok(QrUpdate::Changed));
-    let result = parts.service().scan(&principal(1), &record.id).await;
+    let result = parts
+        .service()
+        .scan(&principal(1), &record.id, "192.0.2.1")
+        .await;
     assert!(matches!(result, Err(QrError::Conflict)));
 }
 
 #[tokio::test]
 async fn repeating_a_scan_as_the_same_user_writes_nothing() {
-    let token = PollToken::generate();
-    let record = code(QrState::Scanned(scanner(1)), &token);
+    let token = issued();
+    let record = code(QrState::Scanned(scanner(1), None), &token);
     let mut parts = Parts::new().reading(record.clone());
     parts.codes.expect_replace().never();
     let code = parts
         .service()
-        .scan(&principal(1), &record.id)
+        .scan(&principal(1), &record.id, "192.0.2.1")
         .await
         .expect("no-op");
-    assert_eq!(code.code.state, QrState::Scanned(scanner(1)));
+    assert_eq!(code.live.code.state, QrState::Scanned(scanner(1), None));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_long_poll_returns_the_unchanged_state_after_the_wait() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Unscanned, &token);
     let mut parts = Parts::new().holding(record.clone());
     /// A subscription on which nothing ever happens.
@@ -346,7 +370,7 @@ async fn a_long_poll_returns_the_unchanged_state_after_the_wait() {
 
 #[tokio::test]
 async fn a_login_made_by_a_check_that_loses_the_claim_is_taken_back() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
     let mut parts = Parts::new().reading(record.clone());
     parts
@@ -357,7 +381,10 @@ async fn a_login_made_by_a_check_that_loses_the_claim_is_taken_back() {
         .users
         .expect_find_by_id()
         .returning(|_| Ok(Some(alice())));
-    parts.auth.expect_start_login().returning(|_| Ok(login()));
+    parts
+        .auth
+        .expect_start_login()
+        .returning(|_, _, _| Ok(login()));
     parts.auth.expect_abandon().times(1).returning(|_| Ok(()));
     let result = parts
         .service()
@@ -376,7 +403,7 @@ async fn a_login_made_by_a_check_that_loses_the_claim_is_taken_back() {
 
 #[tokio::test]
 async fn a_failure_while_making_the_login_leaves_the_code_confirmed() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
     let mut parts = Parts::new().reading(record.clone());
     parts.codes.expect_replace().never();
@@ -387,7 +414,7 @@ async fn a_failure_while_making_the_login_leaves_the_code_confirmed() {
     parts
         .auth
         .expect_start_login()
-        .returning(|_| Err(qblog_domain::auth::AuthError::Unavailable("down".into())));
+        .returning(|_, _, _| Err(qblog_domain::auth::AuthError::Unavailable("down".into())));
     let result = parts
         .service()
         .check(CheckRequest {
@@ -414,7 +441,7 @@ fn plain_check(record: &QrCode, token: PollToken) -> CheckRequest {
 
 #[tokio::test]
 async fn a_claim_whose_answer_was_lost_still_hands_the_login_to_its_check() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
     let mut parts = Parts::new()
         .holding_with(record.clone(), true)
@@ -430,7 +457,7 @@ async fn a_claim_whose_answer_was_lost_still_hands_the_login_to_its_check() {
 
 #[tokio::test]
 async fn a_claim_the_store_refused_takes_its_login_back_and_leaves_the_code_confirmed() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
     let mut parts = Parts::new().reading(record.clone()).confirmed_by_alice();
     parts
@@ -444,7 +471,7 @@ async fn a_claim_the_store_refused_takes_its_login_back_and_leaves_the_code_conf
 
 #[tokio::test]
 async fn a_claim_whose_outcome_cannot_be_read_takes_its_login_back() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
     let mut parts = Parts::new().confirmed_by_alice();
     let mut reads = 0;
@@ -479,7 +506,7 @@ fn still_unscanned(record: &QrCode, token: PollToken, wait: Duration) -> CheckRe
 
 #[tokio::test]
 async fn a_check_with_nothing_new_hands_back_a_wake_that_a_change_notice_resolves() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Unscanned, &token);
     let mut parts = Parts::new().holding(record.clone());
     /// Delivers one notice when told to.
@@ -525,7 +552,7 @@ async fn a_check_with_nothing_new_hands_back_a_wake_that_a_change_notice_resolve
 
 #[tokio::test]
 async fn a_check_without_a_wait_answers_at_once_and_subscribes_to_nothing() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Unscanned, &token);
     let mut parts = Parts::new().holding(record.clone());
     parts.codes.expect_watch().never();
@@ -542,7 +569,7 @@ async fn a_check_without_a_wait_answers_at_once_and_subscribes_to_nothing() {
 
 #[tokio::test(start_paused = true)]
 async fn a_closed_subscription_waits_out_the_time_instead_of_waking_at_once() {
-    let token = PollToken::generate();
+    let token = issued();
     let record = code(QrState::Unscanned, &token);
     let mut parts = Parts::new().holding(record.clone());
     /// A store that shut down: no more notices, ever.
@@ -573,4 +600,151 @@ async fn a_closed_subscription_waits_out_the_time_instead_of_waking_at_once() {
         "woke after {:?}, before the wait was over",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn without_its_token_a_live_code_and_an_unknown_one_look_the_same() {
+    let record = code(QrState::Unscanned, &issued());
+    let wrong = PollToken::from_client(&"0".repeat(64));
+    let live = Parts::new().reading(record.clone()).service();
+    let mut gone = Parts::new();
+    gone.codes.expect_get().returning(|_| Ok(None));
+    let gone = gone.service();
+    for service in [&live, &gone] {
+        let result = service.check(plain_check(&record, wrong.clone())).await;
+        assert!(matches!(result, Err(QrError::WrongToken)), "{result:?}");
+    }
+    // The holder of the real token is told its code expired.
+    let result = gone
+        .check(plain_check(&record, issued()))
+        .await
+        .expect("answered");
+    assert_eq!(result.status, QrStatus::Expired);
+}
+
+#[tokio::test]
+async fn a_code_made_by_the_previous_release_is_read_with_the_token_its_record_names() {
+    let legacy = PollToken::from_client(&"ab".repeat(32));
+    let record = code(QrState::Unscanned, &legacy);
+    let service = Parts::new().reading(record.clone()).service();
+    let result = service
+        .check(plain_check(&record, legacy))
+        .await
+        .expect("accepted");
+    assert_eq!(result.status, QrStatus::Unscanned);
+}
+
+#[tokio::test]
+async fn a_phone_on_another_network_must_match_the_number_the_pc_shows() {
+    let record = code(QrState::Unscanned, &issued());
+    let service = Parts::new().holding(record.clone()).service();
+    let scanned = service
+        .scan(&principal(1), &record.id, "203.0.113.50")
+        .await
+        .expect("scanned");
+    assert!(!scanned.same_network);
+    assert!(scanned.match_required);
+    let QrState::Scanned(_, Some(challenge)) = scanned.live.code.state else {
+        panic!("a challenge is stored: {:?}", scanned.live.code.state);
+    };
+    assert_eq!(challenge.tries_left, MatchChallenge::TRIES);
+    let check = service
+        .check(plain_check(&record, issued()))
+        .await
+        .expect("checked");
+    assert_eq!(check.match_code, Some(challenge.code));
+
+    let wrong = MatchCode::from_stored((challenge.code.value() + 1) % 100);
+    let result = service.confirm(&principal(1), &record.id, wrong).await;
+    assert!(
+        matches!(result, Err(QrError::MatchCodeMismatch { tries_left: 2 })),
+        "{result:?}"
+    );
+    let result = service.confirm(&principal(1), &record.id, None).await;
+    assert!(
+        matches!(result, Err(QrError::MatchCodeMismatch { tries_left: 2 })),
+        "a missing code costs no try: {result:?}"
+    );
+    let confirmed = service
+        .confirm(&principal(1), &record.id, Some(challenge.code))
+        .await
+        .expect("the right code confirms");
+    assert_eq!(confirmed.code.state, QrState::Confirmed(scanner(1)));
+}
+
+#[tokio::test]
+async fn three_wrong_match_codes_cancel_the_login() {
+    let record = code(QrState::Unscanned, &issued());
+    let mut parts = Parts::new().holding(record.clone());
+    parts.policy.number_matching = NumberMatching::Always;
+    let service = parts.service();
+    let scanned = service
+        .scan(&principal(1), &record.id, "192.0.2.1")
+        .await
+        .expect("scanned");
+    assert!(scanned.same_network && scanned.match_required);
+    let QrState::Scanned(_, Some(challenge)) = scanned.live.code.state else {
+        panic!("a challenge is stored");
+    };
+    let wrong = MatchCode::from_stored((challenge.code.value() + 50) % 100);
+    let mut left = Vec::new();
+    for _ in 0..3 {
+        match service.confirm(&principal(1), &record.id, wrong).await {
+            Err(QrError::MatchCodeMismatch { tries_left }) => left.push(tries_left),
+            other => panic!("refused, not {other:?}"),
+        }
+    }
+    assert_eq!(left, [2, 1, 0]);
+    let check = service
+        .check(plain_check(&record, issued()))
+        .await
+        .expect("checked");
+    assert_eq!(check.status, QrStatus::Cancelled);
+    assert!(matches!(
+        service
+            .confirm(&principal(1), &record.id, Some(challenge.code))
+            .await,
+        Err(QrError::Conflict)
+    ));
+}
+
+#[tokio::test]
+async fn with_number_matching_off_nobody_is_asked_for_a_code() {
+    let record = code(QrState::Unscanned, &issued());
+    let mut parts = Parts::new().holding(record.clone());
+    parts.policy.number_matching = NumberMatching::Off;
+    let scanned = parts
+        .service()
+        .scan(&principal(1), &record.id, "203.0.113.50")
+        .await
+        .expect("scanned");
+    assert!(!scanned.same_network && !scanned.match_required);
+}
+
+#[tokio::test]
+async fn the_pcs_session_remembers_the_pc_and_lasts_the_qr_login_lifetime() {
+    let record = code(QrState::Confirmed(scanner(1)), &issued());
+    let mut parts = Parts::new().holding(record.clone());
+    parts.policy.login_ttl = Duration::from_secs(3600);
+    parts
+        .users
+        .expect_find_by_id()
+        .returning(|_| Ok(Some(alice())));
+    parts
+        .auth
+        .expect_start_login()
+        .withf(|_, origin, lifetime| {
+            origin.ip == "192.0.2.1"
+                && origin.user_agent == "Firefox"
+                && origin.method == LoginMethod::QrCode
+                && *lifetime == Duration::from_secs(3600)
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(login()));
+    let result = parts
+        .service()
+        .check(plain_check(&record, issued()))
+        .await
+        .expect("checked");
+    assert!(result.login.is_some());
 }

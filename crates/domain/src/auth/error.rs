@@ -14,6 +14,10 @@ pub enum AuthError {
     /// No credential, or one that is malformed, tampered, expired, revoked or ended.
     #[error("not logged in")]
     Unauthenticated,
+    /// The caller has no live session with that handle (another user's counts as
+    /// unknown: its existence is not the caller's business).
+    #[error("no such session")]
+    UnknownSession,
     /// Too many failed logins for this username or client; try again after the delay.
     #[error("too many failed logins")]
     Throttled {

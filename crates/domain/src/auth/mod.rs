@@ -1,4 +1,5 @@
-//! Authentication: sessions for browsers, signed bearer tokens for apps.
+//! Authentication: one device session per login, reached with its `sid` cookie
+//! (browsers) or its signed bearer token (apps).
 
 mod error;
 mod model;
@@ -6,9 +7,10 @@ mod ports;
 
 pub use error::AuthError;
 pub use model::{
-    AccessToken, Credential, IssuedToken, Principal, SessionData, SessionId, TokenClaims, TokenId,
+    AccessToken, Credential, IssuedToken, LoginMethod, LoginOrigin, Principal, SessionData,
+    SessionHandle, SessionId, TokenClaims,
 };
-pub use ports::{SessionStore, TokenIssuer, TokenRevocations};
+pub use ports::{SessionStore, TokenIssuer};
 
 #[cfg(any(test, feature = "mocks"))]
-pub use ports::{MockSessionStore, MockTokenIssuer, MockTokenRevocations};
+pub use ports::{MockSessionStore, MockTokenIssuer};

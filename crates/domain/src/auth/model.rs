@@ -3,15 +3,18 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
 use crate::user::{Realname, User, UserId, Username};
 
-/// The opaque id of a server-side session: 256 random bits as 64 hex digits.
+/// The secret a `sid` cookie holds: 256 random bits as 64 hex digits. Holding it is
+/// holding the session; it is never stored (the store knows the session by its
+/// [`SessionHandle`]) and never printed.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct SessionId(String);
 
 impl SessionId {
-    /// Accepts only the shape the store hands out, so a cookie cannot smuggle
+    /// Accepts only the shape the service hands out, so a cookie cannot smuggle
     /// anything else into a store key.
     pub fn parse(value: &str) -> Option<Self> {
         (value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -20,23 +23,94 @@ impl SessionId {
 
     /// Makes an id from 32 random bytes.
     pub fn from_random_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+        Self(hex(&bytes))
     }
 
-    /// The id, for the cookie and the store key.
+    /// The id, for the cookie.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The session's public handle: the first 128 bits of the id's SHA-256. Anyone may
+    /// see a handle (the user's device list, the `sid` claim of a token); nobody can
+    /// turn one back into the id.
+    pub fn handle(&self) -> SessionHandle {
+        SessionHandle(hex(&Sha256::digest(self.0.as_bytes())[..16]))
     }
 }
 
 impl fmt::Debug for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Holding the id is holding the session: show only a prefix.
-        write!(f, "SessionId({}…)", &self.0[..8.min(self.0.len())])
+        f.write_str("SessionId([REDACTED])")
     }
 }
 
-/// What a session remembers about its user.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The public name of a session (32 hex digits): its key in the store, the `id` of
+/// the device list, the `sid` claim of the session's bearer token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionHandle(String);
+
+impl SessionHandle {
+    /// Accepts only the shape handles have.
+    pub fn parse(value: &str) -> Option<Self> {
+        (value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Self(value.to_ascii_lowercase()))
+    }
+
+    /// The handle.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How a session was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginMethod {
+    /// Username and password.
+    Password,
+    /// A QR code confirmed on a phone.
+    QrCode,
+}
+
+impl LoginMethod {
+    /// The contract's string: `password` or `qrcode`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::QrCode => "qrcode",
+        }
+    }
+
+    /// Parses the contract's string.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Password, Self::QrCode]
+            .into_iter()
+            .find(|method| method.as_str() == value)
+    }
+}
+
+/// Where a login came from, remembered by its session for the user's device list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginOrigin {
+    /// The client's address.
+    pub ip: String,
+    /// The client's User-Agent.
+    pub user_agent: String,
+    /// Password or QR code.
+    pub method: LoginMethod,
+}
+
+/// One device session: who, since when, from where, last seen when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionData {
     /// Whose session it is.
@@ -47,23 +121,33 @@ pub struct SessionData {
     pub realname: Realname,
     /// When the session started.
     pub created_at: DateTime<Utc>,
+    /// When it was last used (updated at most once per [`SessionData::SEEN_EVERY`]).
+    pub last_seen_at: DateTime<Utc>,
+    /// Where it started.
+    pub origin: LoginOrigin,
 }
 
 impl SessionData {
+    /// How stale `last_seen_at` may get before a use of the session updates it.
+    pub const SEEN_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
     /// A session for `user` starting at `now`.
-    pub fn for_user(user: &User, now: DateTime<Utc>) -> Self {
+    pub fn for_user(user: &User, origin: LoginOrigin, now: DateTime<Utc>) -> Self {
         Self {
             user_id: user.id,
             username: user.username.clone(),
             realname: user.realname.clone(),
             created_at: now,
+            last_seen_at: now,
+            origin,
         }
     }
-}
 
-/// The unique id (`jti`) of one issued access token, used to revoke it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TokenId(pub String);
+    /// Whether a use at `now` should update `last_seen_at`.
+    pub fn seen_long_ago(&self, now: DateTime<Utc>) -> bool {
+        now - self.last_seen_at >= Self::SEEN_EVERY
+    }
+}
 
 /// A signed access token. Never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -92,9 +176,7 @@ impl fmt::Debug for AccessToken {
 pub struct IssuedToken {
     /// The token for the client.
     pub token: AccessToken,
-    /// Its id, for revocation.
-    pub token_id: TokenId,
-    /// When it stops being accepted.
+    /// When it stops being accepted (at the latest: it also ends with its session).
     pub expires_at: DateTime<Utc>,
 }
 
@@ -103,31 +185,22 @@ pub struct IssuedToken {
 pub struct TokenClaims {
     /// The user it was issued to.
     pub user_id: UserId,
-    /// Their username.
-    pub username: Username,
-    /// Their display name.
-    pub realname: Realname,
-    /// The token's own id.
-    pub token_id: TokenId,
+    /// The session it belongs to.
+    pub session: SessionHandle,
     /// When it expires.
     pub expires_at: DateTime<Utc>,
 }
 
-/// How a request proved who it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which credential a request came with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
-    /// The `sid` cookie naming a live session.
-    Session(SessionId),
+    /// The `sid` cookie.
+    Cookie,
     /// A bearer token.
-    Bearer {
-        /// Its id, for revocation at logout.
-        token_id: TokenId,
-        /// When it expires on its own.
-        expires_at: DateTime<Utc>,
-    },
+    Bearer,
 }
 
-/// The user a request acts for.
+/// The user a request acts for, and the session it acts in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// Their id.
@@ -136,7 +209,9 @@ pub struct Principal {
     pub username: Username,
     /// Their display name.
     pub realname: Realname,
-    /// How they proved it.
+    /// The session the credential belongs to.
+    pub session: SessionHandle,
+    /// Which credential proved it.
     pub credential: Credential,
 }
 
@@ -152,5 +227,20 @@ mod tests {
         assert_eq!(SessionId::parse("abc"), None);
         assert_eq!(SessionId::parse(&"g".repeat(64)), None);
         assert!(!format!("{id:?}").contains(id.as_str()));
+    }
+
+    #[test]
+    fn a_handle_names_its_session_without_revealing_it() {
+        let id = SessionId::from_random_bytes([0xab; 32]);
+        let handle = id.handle();
+        assert_eq!(handle.as_str().len(), 32);
+        assert_eq!(SessionHandle::parse(handle.as_str()), Some(handle.clone()));
+        assert!(!id.as_str().contains(handle.as_str()));
+        assert_ne!(SessionId::from_random_bytes([0xac; 32]).handle(), handle);
+        assert_eq!(
+            SessionHandle::parse(id.as_str()),
+            None,
+            "an id is not a handle"
+        );
     }
 }

@@ -6,68 +6,75 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shaku_interface::Interface;
 
-use super::{AuthError, IssuedToken, SessionData, SessionId, TokenClaims, TokenId};
-use crate::user::User;
+use super::{AuthError, IssuedToken, SessionData, SessionHandle, SessionId, TokenClaims};
+use crate::user::{User, UserId};
 
-/// Server-side sessions, shared by every instance that shares the store.
+/// Device sessions, shared by every instance that shares the store: a session exists
+/// until it expires or is deleted, and from the moment it is deleted no instance
+/// accepts its cookie or its token.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait SessionStore: Interface {
-    /// Starts a session under a new random id (at least 128 bits) and returns the id.
+    /// Starts a session under a new random id (256 bits), listed under its user, and
+    /// returns the id (the cookie's value; the store keeps only its handle).
     ///
     /// # Errors
     /// [`AuthError::Unavailable`] when the store cannot be reached; no session exists then.
     async fn create(&self, data: &SessionData, ttl: Duration) -> Result<SessionId, AuthError>;
 
-    /// The live session with this id.
+    /// The live session with this handle.
     ///
     /// # Errors
     /// [`AuthError::Unavailable`] when the store cannot be reached; an unknown or
-    /// expired id is `Ok(None)`.
-    async fn find(&self, id: &SessionId) -> Result<Option<SessionData>, AuthError>;
+    /// expired handle is `Ok(None)`.
+    async fn find(&self, handle: &SessionHandle) -> Result<Option<SessionData>, AuthError>;
 
-    /// Ends the session; ending an unknown one is not an error.
+    /// Records a use of the session at `now`, keeping its expiry. `seen` is the session
+    /// as just found; when another use updated it meanwhile nothing is written.
     ///
     /// # Errors
     /// [`AuthError::Unavailable`] when the store cannot be reached.
-    async fn delete(&self, id: &SessionId) -> Result<(), AuthError>;
+    async fn touch(
+        &self,
+        handle: &SessionHandle,
+        seen: &SessionData,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError>;
+
+    /// The user's live sessions, in no particular order.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] when the store cannot be reached.
+    async fn list(&self, user: UserId) -> Result<Vec<(SessionHandle, SessionData)>, AuthError>;
+
+    /// Ends the session; returns whether it was live. Ending an unknown one is not an
+    /// error.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] when the store cannot be reached.
+    async fn delete(&self, handle: &SessionHandle, user: UserId) -> Result<bool, AuthError>;
 }
 
 /// Signs and checks access tokens.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait TokenIssuer: Interface {
-    /// Issues a token for `user`, valid from `now` for the configured lifetime.
+    /// Issues a token of `session` for `user`, valid from `now` for the configured
+    /// lifetime but not past `session_ends`.
     ///
     /// # Errors
     /// [`AuthError::Unexpected`] when signing fails.
-    fn issue(&self, user: &User, now: DateTime<Utc>) -> Result<IssuedToken, AuthError>;
+    fn issue(
+        &self,
+        user: &User,
+        session: &SessionHandle,
+        now: DateTime<Utc>,
+        session_ends: DateTime<Utc>,
+    ) -> Result<IssuedToken, AuthError>;
 
     /// Checks the signature, the algorithm and the expiry against `now`.
     ///
     /// # Errors
     /// [`AuthError::Unauthenticated`] for a malformed, tampered, wrongly signed,
-    /// `alg: none` or expired token.
+    /// `alg: none` or expired token, or one that names no session.
     fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<TokenClaims, AuthError>;
-
-    /// How long issued tokens live.
-    fn lifetime(&self) -> Duration;
-}
-
-/// Tokens revoked before their expiry (logout).
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait TokenRevocations: Interface {
-    /// Refuses the token from now until `until` (its own expiry, after which it is
-    /// refused anyway and the entry may vanish).
-    ///
-    /// # Errors
-    /// [`AuthError::Unavailable`] when the store cannot be reached.
-    async fn revoke(&self, token_id: &TokenId, until: DateTime<Utc>) -> Result<(), AuthError>;
-
-    /// Whether the token was revoked.
-    ///
-    /// # Errors
-    /// [`AuthError::Unavailable`] when the store cannot be reached (callers must then
-    /// refuse the token rather than assume it is fine).
-    async fn is_revoked(&self, token_id: &TokenId) -> Result<bool, AuthError>;
 }

@@ -18,6 +18,12 @@ pub enum QrError {
     /// The poll token does not belong to this code.
     #[error("wrong poll token")]
     WrongToken,
+    /// The match code the phone gave is not the one the PC shows.
+    #[error("wrong match code; {tries_left} tries left")]
+    MatchCodeMismatch {
+        /// Wrong tries left; 0 means the code was cancelled.
+        tries_left: u8,
+    },
     /// The store could not be reached; retrying later may work.
     #[error("the QR-code store is unavailable: {0}")]
     Unavailable(String),

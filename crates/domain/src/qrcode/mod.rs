@@ -8,14 +8,16 @@ mod error;
 mod machine;
 mod model;
 mod ports;
+mod proximity;
 
 pub use error::QrError;
-pub use machine::{QrEvent, transition};
+pub use machine::{QrEvent, Step, transition};
 pub use model::{
-    ClaimId, LiveQrCode, PcInfo, PollToken, PollTokenHash, QrCode, QrCodeId, QrState, QrStatus,
-    Scanner,
+    ClaimId, LiveQrCode, MatchChallenge, MatchCode, PcInfo, PollToken, PollTokenHash, PollTokenKey,
+    QrCode, QrCodeId, QrState, QrStatus, Scanner,
 };
 pub use ports::{QrCodeStore, QrUpdate};
+pub use proximity::{NetworkPrefixes, NumberMatching};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::MockQrCodeStore;

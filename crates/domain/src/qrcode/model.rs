@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -50,18 +51,16 @@ impl fmt::Display for QrCodeId {
 }
 
 /// The secret only the generating browser holds; it lets `check` read the code.
-/// Never stored (only its hash is), never printed.
+/// Never stored, never printed, never put in a URL by qblog's own pages.
+///
+/// It is a keyed MAC of the code's id ([`PollTokenKey::issue`]), so the server can
+/// tell its own tokens from guesses without the record: a caller without the token
+/// learns nothing about whether a code exists, and the holder of a real token whose
+/// code is gone is told `expired`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PollToken(String);
 
 impl PollToken {
-    /// 244 random bits (two UUID v4s) as 64 hex digits.
-    pub fn generate() -> Self {
-        let a = uuid::Uuid::new_v4().simple().to_string();
-        let b = uuid::Uuid::new_v4().simple().to_string();
-        Self(format!("{a}{b}"))
-    }
-
     /// Wraps a token a client presented.
     pub fn from_client(value: &str) -> Self {
         Self(value.to_owned())
@@ -72,7 +71,8 @@ impl PollToken {
         &self.0
     }
 
-    /// Its hash, which is what gets stored.
+    /// Its hash, which the record keeps for instances of the previous release (they
+    /// check the token against it) during a rolling upgrade.
     pub fn hash(&self) -> PollTokenHash {
         PollTokenHash(hex(&Sha256::digest(self.0.as_bytes())))
     }
@@ -84,12 +84,50 @@ impl fmt::Debug for PollToken {
     }
 }
 
+/// The key poll tokens are made with: HMAC-SHA-256 over the code's id. Derived from a
+/// deployment secret, so every instance issues and recognises the same tokens.
+#[derive(Clone)]
+pub struct PollTokenKey([u8; 32]);
+
+impl PollTokenKey {
+    /// A key derived from `secret` for this one purpose (the same secret used for
+    /// anything else yields an unrelated key).
+    pub fn derive(secret: &[u8]) -> Self {
+        Self(mac(secret, b"qblog qrcode poll token key v1"))
+    }
+
+    /// The poll token of code `id`: 64 hex digits.
+    pub fn issue(&self, id: &QrCodeId) -> PollToken {
+        PollToken(hex(&mac(&self.0, id.as_str().as_bytes())))
+    }
+
+    /// Whether `token` is the one issued for `id`, compared in constant time.
+    pub fn verify(&self, id: &QrCodeId, token: &PollToken) -> bool {
+        let expected = self.issue(id);
+        expected.0.as_bytes().ct_eq(token.0.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for PollTokenKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PollTokenKey([REDACTED])")
+    }
+}
+
+fn mac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// SHA-256 of a poll token, hex. The token has enough entropy that a fast hash is
-/// enough: the hash only has to keep a store dump from revealing tokens.
+/// SHA-256 of a poll token, hex: what the previous release checked tokens against.
+/// The token has enough entropy that a fast hash keeps a store dump from revealing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PollTokenHash(String);
 
@@ -110,6 +148,75 @@ impl PollTokenHash {
     }
 }
 
+/// A two-digit code (00–99) the PC shows once its code is scanned and the phone's
+/// user types into the phone: it proves that person can see the PC's screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MatchCode(u8);
+
+impl MatchCode {
+    /// A random code.
+    pub fn generate() -> Self {
+        // The low bits of a v4 UUID are random; a bias of 56 in 256 towards lower
+        // values cannot help someone who cannot see the PC.
+        Self(uuid::Uuid::new_v4().as_bytes()[15] % 100)
+    }
+
+    /// Two digits (`"07"`).
+    ///
+    /// # Errors
+    /// A [`FieldError`] for `match_code` otherwise.
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        match (value.len(), value.parse::<u8>()) {
+            (2, Ok(code)) if code < 100 && value.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(Self(code))
+            }
+            _ => Err(FieldError::new(
+                "match_code",
+                "must be the two digits the computer shows",
+            )),
+        }
+    }
+
+    /// Rebuilds a stored code (0–99).
+    pub fn from_stored(value: u8) -> Option<Self> {
+        (value < 100).then_some(Self(value))
+    }
+
+    /// The number, 0–99.
+    pub fn value(self) -> u8 {
+        self.0
+    }
+}
+
+impl fmt::Display for MatchCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}", self.0)
+    }
+}
+
+/// What a scan with number matching asks the phone for: the code, and how many wrong
+/// tries are left before the login is cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchChallenge {
+    /// The code the PC shows.
+    pub code: MatchCode,
+    /// Wrong tries left; the one that brings it to 0 cancels the code.
+    pub tries_left: u8,
+}
+
+impl MatchChallenge {
+    /// Wrong tries a phone gets: the third cancels the code.
+    pub const TRIES: u8 = 3;
+
+    /// A fresh challenge with a random code.
+    pub fn generate() -> Self {
+        Self {
+            code: MatchCode::generate(),
+            tries_left: Self::TRIES,
+        }
+    }
+}
+
 /// The user who scanned a code, as the PC is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scanner {
@@ -127,8 +234,9 @@ pub struct Scanner {
 pub enum QrState {
     /// Shown on the PC, nobody has scanned it.
     Unscanned,
-    /// Scanned by a logged-in phone, awaiting its confirm or cancel.
-    Scanned(Scanner),
+    /// Scanned by a logged-in phone, awaiting its confirm or cancel — with the match
+    /// code the phone must give back, when number matching applies.
+    Scanned(Scanner, Option<MatchChallenge>),
     /// Confirmed; the PC's next check logs it in.
     Confirmed(Scanner),
     /// Cancelled by the scanner.
@@ -184,7 +292,7 @@ impl QrState {
     pub fn status(&self) -> QrStatus {
         match self {
             Self::Unscanned => QrStatus::Unscanned,
-            Self::Scanned(_) => QrStatus::Scanned,
+            Self::Scanned(..) => QrStatus::Scanned,
             Self::Confirmed(_) => QrStatus::Confirmed,
             Self::Cancelled(_) => QrStatus::Cancelled,
             Self::Claimed(..) => QrStatus::Expired,
@@ -279,14 +387,36 @@ mod tests {
     }
 
     #[test]
-    fn a_poll_token_matches_only_its_own_hash_and_never_prints() {
-        let token = PollToken::generate();
+    fn a_poll_token_is_recognised_for_its_own_code_only_and_never_prints() {
+        let key = PollTokenKey::derive(b"a deployment secret of enough length");
+        let (id, other) = (QrCodeId::generate(), QrCodeId::generate());
+        let token = key.issue(&id);
+        assert!(key.verify(&id, &token));
+        assert!(!key.verify(&other, &token), "another code's token");
+        let foreign = PollTokenKey::derive(b"another deployment's secret");
+        assert!(!foreign.verify(&id, &token), "another key's token");
+        assert!(!key.verify(&id, &PollToken::from_client("")));
+        assert_eq!(token.expose().len(), 64);
+        assert!(!format!("{token:?} {key:?}").contains(token.expose()));
         let hash = token.hash();
         assert!(hash.matches(&token));
-        assert!(!hash.matches(&PollToken::generate()));
         assert!(!hash.as_str().contains(token.expose()));
-        assert!(!format!("{token:?}").contains(token.expose()));
-        assert_eq!(token.expose().len(), 64);
+    }
+
+    #[test]
+    fn match_codes_are_two_digits() {
+        assert_eq!(MatchCode::parse("07").map(MatchCode::value).ok(), Some(7));
+        assert_eq!(
+            MatchCode::parse("99").map(|code| code.to_string()).ok(),
+            Some("99".into())
+        );
+        for bad in ["7", "007", "-1", "+7", "ab", "", "٠٧"] {
+            assert!(MatchCode::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(MatchCode::from_stored(100), None);
+        for _ in 0..200 {
+            assert!(MatchCode::generate().value() < 100);
+        }
     }
 
     #[test]

@@ -116,6 +116,27 @@ pub trait KeyValueStore: Interface {
         notify: Option<&'a str>,
     ) -> Result<CasOutcome, StoreError>;
 
+    /// Adds `member` to the set under `key` and makes the set live at least `ttl` from
+    /// now (a longer time to live it already has is kept). Returns the set's size.
+    /// Sets are indexes (a user's sessions); a key holds either a set or a value.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store cannot be reached.
+    async fn add_to_set(&self, key: &str, member: &str, ttl: Duration) -> Result<u64, StoreError>;
+
+    /// Removes `members` from the set under `key`; absent ones are not an error.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store cannot be reached.
+    async fn remove_from_set(&self, key: &str, members: &[String]) -> Result<(), StoreError>;
+
+    /// The members of the set under `key`, in no particular order (none when the key
+    /// is missing or expired).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store cannot be reached.
+    async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError>;
+
     /// Adds one to the counter under `key`, which starts a window of length `window`
     /// when it does not exist yet (fixed window: later increments keep that deadline).
     ///

@@ -9,8 +9,10 @@ use std::time::Duration;
 use anyhow::anyhow;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use qblog_domain::auth::{AccessToken, AuthError, IssuedToken, TokenClaims, TokenId, TokenIssuer};
-use qblog_domain::user::{Realname, User, UserId, Username};
+use qblog_domain::auth::{
+    AccessToken, AuthError, IssuedToken, SessionHandle, TokenClaims, TokenIssuer,
+};
+use qblog_domain::user::{User, UserId};
 use serde::{Deserialize, Serialize};
 use shaku::Component;
 
@@ -33,12 +35,15 @@ impl JwtKeys {
     }
 }
 
+/// What a token says. Only the user id and the session count: a token is accepted
+/// while its session lives, and the user's names come from the session. `sid` is
+/// required, so a token of the release before device sessions (which had none) is
+/// refused: its holder logs in again.
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     iss: String,
     sub: String,
-    name: String,
-    rn: String,
+    sid: String,
     jti: String,
     iat: i64,
     exp: i64,
@@ -72,17 +77,21 @@ impl JwtTokenIssuer {
 }
 
 impl TokenIssuer for JwtTokenIssuer {
-    fn issue(&self, user: &User, now: DateTime<Utc>) -> Result<IssuedToken, AuthError> {
+    fn issue(
+        &self,
+        user: &User,
+        session: &SessionHandle,
+        now: DateTime<Utc>,
+        session_ends: DateTime<Utc>,
+    ) -> Result<IssuedToken, AuthError> {
         let lifetime = chrono::Duration::from_std(self.lifetime)
             .map_err(|err| AuthError::Unexpected(anyhow!("token lifetime: {err}")))?;
-        let expires_at = now + lifetime;
-        let token_id = uuid::Uuid::new_v4().simple().to_string();
+        let expires_at = (now + lifetime).min(session_ends);
         let claims = Claims {
             iss: ISSUER.to_owned(),
             sub: user.id.0.to_string(),
-            name: user.username.as_str().to_owned(),
-            rn: user.realname.as_str().to_owned(),
-            jti: token_id.clone(),
+            sid: session.as_str().to_owned(),
+            jti: uuid::Uuid::new_v4().simple().to_string(),
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
         };
@@ -91,7 +100,6 @@ impl TokenIssuer for JwtTokenIssuer {
                 .map_err(|err| AuthError::Unexpected(anyhow!("signing a token failed: {err}")))?;
         Ok(IssuedToken {
             token: AccessToken::new(encoded),
-            token_id: TokenId(token_id),
             expires_at,
         })
     }
@@ -106,15 +114,9 @@ impl TokenIssuer for JwtTokenIssuer {
         let user_id = claims.sub.parse().map_err(|_| AuthError::Unauthenticated)?;
         Ok(TokenClaims {
             user_id: UserId(user_id),
-            username: Username::parse(&claims.name).map_err(|_| AuthError::Unauthenticated)?,
-            realname: Realname::parse(&claims.rn).map_err(|_| AuthError::Unauthenticated)?,
-            token_id: TokenId(claims.jti),
+            session: SessionHandle::parse(&claims.sid).ok_or(AuthError::Unauthenticated)?,
             expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or(now),
         })
-    }
-
-    fn lifetime(&self) -> Duration {
-        self.lifetime
     }
 }
 
@@ -123,6 +125,7 @@ mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use chrono::TimeZone;
+    use qblog_domain::user::{Realname, Username};
 
     use super::*;
 
@@ -148,21 +151,65 @@ mod tests {
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
+    fn session() -> SessionHandle {
+        SessionHandle::parse(&"5e".repeat(16)).expect("a handle")
+    }
+
+    fn far() -> DateTime<Utc> {
+        now() + chrono::Duration::days(30)
+    }
+
+    fn issue(issuer: &JwtTokenIssuer) -> IssuedToken {
+        issuer
+            .issue(&alice(), &session(), now(), far())
+            .expect("issued")
+    }
+
     #[test]
     fn an_issued_token_verifies_and_carries_the_user() {
         let issuer = issuer(SECRET);
-        let issued = issuer.issue(&alice(), now()).expect("issued");
+        let issued = issue(&issuer);
         let claims = issuer.verify(issued.token.expose(), now()).expect("valid");
         assert_eq!(claims.user_id, UserId(42));
-        assert_eq!(claims.username.as_str(), "alice");
-        assert_eq!(claims.token_id, issued.token_id);
+        assert_eq!(claims.session, session());
         assert_eq!(claims.expires_at, now() + chrono::Duration::hours(1));
+        assert_eq!(issued.expires_at, claims.expires_at);
+    }
+
+    #[test]
+    fn a_token_ends_no_later_than_its_session() {
+        let issuer = issuer(SECRET);
+        let ends = now() + chrono::Duration::minutes(5);
+        let issued = issuer
+            .issue(&alice(), &session(), now(), ends)
+            .expect("issued");
+        assert_eq!(issued.expires_at, ends);
+        assert!(issuer.verify(issued.token.expose(), ends).is_err());
+    }
+
+    #[test]
+    fn a_token_without_a_session_claim_is_refused() {
+        // The shape the release before device sessions issued, correctly signed.
+        let claims = serde_json::json!({
+            "iss": "qblog", "sub": "42", "name": "alice", "rn": "Alice", "jti": "x",
+            "iat": now().timestamp(), "exp": now().timestamp() + 600,
+        });
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("signed");
+        assert!(matches!(
+            issuer(SECRET).verify(&token, now()),
+            Err(AuthError::Unauthenticated)
+        ));
     }
 
     #[test]
     fn an_expired_token_is_refused() {
         let issuer = issuer(SECRET);
-        let issued = issuer.issue(&alice(), now()).expect("issued");
+        let issued = issue(&issuer);
         let later = now() + chrono::Duration::hours(1);
         assert!(matches!(
             issuer.verify(issued.token.expose(), later),
@@ -172,21 +219,14 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
-        let issued = issuer("another-secret-another-secret-xx")
-            .issue(&alice(), now())
-            .expect("issued");
+        let issued = issue(&issuer("another-secret-another-secret-xx"));
         assert!(issuer(SECRET).verify(issued.token.expose(), now()).is_err());
     }
 
     #[test]
     fn a_tampered_payload_is_refused() {
         let issuer = issuer(SECRET);
-        let token = issuer
-            .issue(&alice(), now())
-            .expect("issued")
-            .token
-            .expose()
-            .to_owned();
+        let token = issue(&issuer).token.expose().to_owned();
         let parts: Vec<&str> = token.split('.').collect();
         let payload = URL_SAFE_NO_PAD.decode(parts[1]).expect("base64");
         let forged = String::from_utf8(payload)
@@ -208,7 +248,8 @@ mod tests {
     fn an_unsigned_alg_none_token_is_refused() {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let payload = URL_SAFE_NO_PAD.encode(format!(
-            r#"{{"iss":"qblog","sub":"42","name":"alice","rn":"Alice","jti":"x","iat":0,"exp":{}}}"#,
+            r#"{{"iss":"qblog","sub":"42","sid":"{}","jti":"x","iat":0,"exp":{}}}"#,
+            session(),
             now().timestamp() + 600
         ));
         for token in [

@@ -14,8 +14,8 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::DateTime;
 use qblog_domain::qrcode::{
-    ClaimId, LiveQrCode, PcInfo, PollTokenHash, QrCode, QrCodeId, QrCodeStore, QrError, QrState,
-    QrUpdate, Scanner,
+    ClaimId, LiveQrCode, MatchChallenge, MatchCode, PcInfo, PollTokenHash, QrCode, QrCodeId,
+    QrCodeStore, QrError, QrState, QrUpdate, Scanner,
 };
 use qblog_domain::store::{CasOutcome, KeyValueStore, Subscription};
 use qblog_domain::user::{Realname, UserId, Username};
@@ -46,6 +46,12 @@ struct StoredCode {
     /// states' text is what it always was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cl: Option<String>,
+    /// The match code and the wrong tries left, in the `scanned` state with number
+    /// matching only (absent otherwise, likewise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mc: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mt: Option<u8>,
     ip: String,
     ua: String,
     ct: i64,
@@ -54,12 +60,12 @@ struct StoredCode {
 }
 
 fn encode(code: &QrCode) -> Result<String, QrError> {
-    let (state, by, claim) = match &code.state {
-        QrState::Unscanned => ("unscanned", None, None),
-        QrState::Scanned(s) => ("scanned", Some(s), None),
-        QrState::Confirmed(s) => ("confirmed", Some(s), None),
-        QrState::Cancelled(s) => ("cancelled", Some(s), None),
-        QrState::Claimed(s, claim) => ("claimed", Some(s), Some(claim)),
+    let (state, by, claim, challenge) = match &code.state {
+        QrState::Unscanned => ("unscanned", None, None, None),
+        QrState::Scanned(s, challenge) => ("scanned", Some(s), None, *challenge),
+        QrState::Confirmed(s) => ("confirmed", Some(s), None, None),
+        QrState::Cancelled(s) => ("cancelled", Some(s), None, None),
+        QrState::Claimed(s, claim) => ("claimed", Some(s), Some(claim), None),
     };
     let stored = StoredCode {
         id: code.id.as_str().to_owned(),
@@ -70,6 +76,8 @@ fn encode(code: &QrCode) -> Result<String, QrError> {
             rn: s.realname.as_str().to_owned(),
         }),
         cl: claim.map(|claim| claim.as_str().to_owned()),
+        mc: challenge.map(|c| c.code.value()),
+        mt: challenge.map(|c| c.tries_left),
         ip: code.pc.ip.clone(),
         ua: code.pc.user_agent.clone(),
         ct: code.pc.created_at.timestamp_millis(),
@@ -91,12 +99,26 @@ fn decode(text: &str) -> Result<QrCode, QrError> {
             })
         })
         .transpose()?;
+    let challenge = match (stored.mc, stored.mt) {
+        (None, None) => None,
+        (Some(code), Some(tries_left)) => Some(MatchChallenge {
+            code: MatchCode::from_stored(code).context("a corrupt QR code")?,
+            tries_left,
+        }),
+        _ => {
+            return Err(QrError::Unexpected(anyhow::anyhow!(
+                "a corrupt QR code: half a match challenge"
+            )));
+        }
+    };
     let state = match (stored.state.as_str(), scanner, stored.cl) {
-        ("unscanned", None, None) => QrState::Unscanned,
-        ("scanned", Some(s), None) => QrState::Scanned(s),
-        ("confirmed", Some(s), None) => QrState::Confirmed(s),
-        ("cancelled", Some(s), None) => QrState::Cancelled(s),
-        ("claimed", Some(s), Some(claim)) => QrState::Claimed(s, ClaimId::from_stored(claim)),
+        ("unscanned", None, None) if challenge.is_none() => QrState::Unscanned,
+        ("scanned", Some(s), None) => QrState::Scanned(s, challenge),
+        ("confirmed", Some(s), None) if challenge.is_none() => QrState::Confirmed(s),
+        ("cancelled", Some(s), None) if challenge.is_none() => QrState::Cancelled(s),
+        ("claimed", Some(s), Some(claim)) if challenge.is_none() => {
+            QrState::Claimed(s, ClaimId::from_stored(claim))
+        }
         (other, _, _) => {
             return Err(QrError::Unexpected(anyhow::anyhow!(
                 "a corrupt QR code in state {other}"
@@ -190,7 +212,7 @@ impl QrCodeStore for StoreQrCodeStore {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use qblog_domain::qrcode::PollToken;
+    use qblog_domain::qrcode::{PollToken, PollTokenKey};
 
     use super::*;
 
@@ -204,7 +226,7 @@ mod tests {
                 created_at: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
             },
             expires_at: Utc.with_ymd_and_hms(2026, 11, 20, 12, 2, 0).unwrap(),
-            poll_token_hash: PollToken::generate().hash(),
+            poll_token_hash: PollToken::from_client("legacy").hash(),
         }
     }
 
@@ -217,7 +239,14 @@ mod tests {
         };
         for state in [
             QrState::Unscanned,
-            QrState::Scanned(scanner.clone()),
+            QrState::Scanned(scanner.clone(), None),
+            QrState::Scanned(
+                scanner.clone(),
+                Some(MatchChallenge {
+                    code: MatchCode::from_stored(7).expect("two digits"),
+                    tries_left: 2,
+                }),
+            ),
             QrState::Confirmed(scanner.clone()),
             QrState::Cancelled(scanner.clone()),
             QrState::Claimed(scanner, ClaimId::generate()),
@@ -232,8 +261,8 @@ mod tests {
 
     #[test]
     fn the_record_holds_the_token_hash_only() {
-        let token = PollToken::generate();
         let mut code = sample(QrState::Unscanned);
+        let token = PollTokenKey::derive(b"secret").issue(&code.id);
         code.poll_token_hash = token.hash();
         assert!(!encode(&code).expect("encoded").contains(token.expose()));
     }

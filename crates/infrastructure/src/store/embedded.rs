@@ -6,7 +6,7 @@
 //! clock. Nothing survives a restart, and a second process does not see this one's
 //! values: use Redis to run several instances.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -22,6 +22,8 @@ const SWEEP_EVERY: u64 = 1024;
 
 struct Entry {
     value: String,
+    /// The members, for a key used as a set (its `value` is then empty).
+    members: BTreeSet<String>,
     expires_at: Instant,
 }
 
@@ -49,6 +51,7 @@ impl Entries {
             key.to_owned(),
             Entry {
                 value: value.to_owned(),
+                members: BTreeSet::new(),
                 expires_at,
             },
         );
@@ -140,6 +143,41 @@ impl KeyValueStore for EmbeddedKeyValueStore {
             }
         }
         Ok(CasOutcome::Swapped)
+    }
+
+    async fn add_to_set(&self, key: &str, member: &str, ttl: Duration) -> Result<u64, StoreError> {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        let (mut members, expires_at) = match entries.live(key, now) {
+            Some(entry) => (entry.members.clone(), entry.expires_at.max(now + ttl)),
+            None => (BTreeSet::new(), now + ttl),
+        };
+        members.insert(member.to_owned());
+        let size = members.len() as u64;
+        entries.insert(key, "", expires_at, now);
+        if let Some(entry) = entries.map.get_mut(key) {
+            entry.members = members;
+        }
+        Ok(size)
+    }
+
+    async fn remove_from_set(&self, key: &str, members: &[String]) -> Result<(), StoreError> {
+        let now = Instant::now();
+        if let Some(entry) = self.lock().live_mut(key, now) {
+            for member in members {
+                entry.members.remove(member);
+            }
+        }
+        Ok(())
+    }
+
+    async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        let now = Instant::now();
+        Ok(self
+            .lock()
+            .live(key, now)
+            .map(|entry| entry.members.iter().cloned().collect())
+            .unwrap_or_default())
     }
 
     async fn increment(&self, key: &str, window: Duration) -> Result<Counter, StoreError> {

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use poem::Request;
-use poem::http::header::{SET_COOKIE, USER_AGENT};
+use poem::http::header::SET_COOKIE;
 use poem::http::{HeaderValue, StatusCode};
 use poem::{IntoResponse, Response};
-use poem_openapi::param::Query;
+use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::{Binary, Payload};
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
 use poem_openapi::types::Type;
@@ -16,7 +16,8 @@ use qblog_application::qrcode::{CheckOutcome, CheckRequest, QrLoginService};
 use qblog_domain::qrcode::{PollToken, QrCodeId, QrError, QrStatus};
 
 use super::dto::{
-    CheckView, GeneratedView, PcView, QrLoginView, QrTarget, ScanView, ScannerView, StatusView,
+    CheckView, ConfirmRequest, GeneratedView, PcView, QrLoginView, QrTarget, ScanView, ScannerView,
+    StatusView,
 };
 use super::image::{Format, render};
 use crate::ApiTags;
@@ -144,14 +145,7 @@ impl QrCodeController {
                 self.options.generate_per_minute,
             )
             .await?;
-        let user_agent = req
-            .headers()
-            .get(USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .chars()
-            .take(512)
-            .collect();
+        let user_agent = ClientIp::user_agent(req);
         let generated = self.codes.generate(ip, user_agent).await?;
         count("generated");
         let code = &generated.code;
@@ -198,8 +192,10 @@ impl QrCodeController {
         })
     }
 
-    /// The code's state, for the browser holding its poll token; long-polls with
-    /// `since` and `wait`. The check that first sees `confirmed` gets the login.
+    /// The code's state, for the browser holding its poll token (in `X-Poll-Token`);
+    /// long-polls with `since` and `wait`. The check that first sees `confirmed` gets
+    /// the login. Without the token the server issued for `id`: 403, whether or not
+    /// the code exists.
     #[oai(path = "/check", method = "get")]
     async fn check(
         &self,
@@ -207,7 +203,12 @@ impl QrCodeController {
         /// The code's id.
         id: Query<String>,
         /// The poll token from `generate`.
-        token: Query<String>,
+        #[oai(name = "X-Poll-Token")]
+        poll_token: Header<Option<String>>,
+        /// The poll token, for older clients: it puts the secret in URLs (and so in
+        /// proxies' logs); send `X-Poll-Token` instead.
+        #[oai(deprecated)]
+        token: Query<Option<String>>,
         /// The status the browser already shows: answer when it differs.
         since: Query<Option<String>>,
         /// Seconds to wait for a change, 0 to 30.
@@ -222,6 +223,9 @@ impl QrCodeController {
                 .await?;
         }
         let id = QrCodeId::parse("id", &id.0)?;
+        let Some(token) = poll_token.0.or(token.0) else {
+            return Err(QrError::WrongToken.into());
+        };
         let since = match since.0.as_deref() {
             None | Some("") => None,
             Some(text) => Some(QrStatus::parse(text).ok_or_else(|| {
@@ -244,7 +248,7 @@ impl QrCodeController {
         let draining = self.options.lifecycle.is_draining();
         let request = CheckRequest {
             id,
-            token: PollToken::from_client(&token.0),
+            token: PollToken::from_client(&token),
             since,
             wait: if draining {
                 Duration::ZERO
@@ -275,6 +279,7 @@ impl QrCodeController {
             status: result.status.as_str().to_owned(),
             expires_in: result.expires_in,
             scanned_by: result.scanned_by.as_ref().map(ScannerView::from),
+            match_code: result.match_code.map(|code| code.to_string()),
             login: result.login.as_ref().map(|login| QrLoginView {
                 token: login.token.token.expose().to_owned(),
                 token_type: "Bearer".to_owned(),
@@ -292,38 +297,55 @@ impl QrCodeController {
         })))
     }
 
-    /// The phone's user scans a code; answers which computer is asking.
+    /// The phone's user scans a code; answers which computer is asking, whether it
+    /// is on the phone's network, and whether `confirm` needs the computer's match code.
     #[oai(path = "/scan", method = "post")]
-    async fn scan(&self, auth: Auth, body: Valid<QrTarget>) -> Result<Reply<ScanView>, ApiError> {
-        let live = self
+    async fn scan(
+        &self,
+        req: &Request,
+        auth: Auth,
+        body: Valid<QrTarget>,
+    ) -> Result<Reply<ScanView>, ApiError> {
+        let phone_ip = ClientIp::of(req).to_string();
+        let scanned = self
             .codes
-            .scan(auth.principal(), &body.0)
+            .scan(auth.principal(), &body.0, &phone_ip)
             .await
             .map_err(counting_expiry)?;
         count("scanned");
-        let code = &live.code;
+        let code = &scanned.live.code;
         Ok(Reply::new(ScanView {
             status: QrStatus::Scanned.as_str().to_owned(),
-            expires_in: live.expires_in(),
+            expires_in: scanned.live.expires_in(),
+            match_required: scanned.match_required,
             pc: PcView {
                 ip: code.pc.ip.clone(),
                 user_agent: code.pc.user_agent.clone(),
                 created_at: code.pc.created_at.timestamp_millis(),
+                same_network: scanned.same_network,
             },
         }))
     }
 
-    /// The scanner confirms: the PC's next check logs it in.
+    /// The scanner confirms (with the computer's match code when the scan asked for
+    /// it): the PC's next check logs it in. A missing or wrong match code is 400
+    /// `match_code_mismatch`; the third wrong one cancels the code.
     #[oai(path = "/confirm", method = "post")]
     async fn confirm(
         &self,
         auth: Auth,
-        body: Valid<QrTarget>,
+        body: Valid<ConfirmRequest>,
     ) -> Result<Reply<StatusView>, ApiError> {
+        let confirmation = body.0;
         self.codes
-            .confirm(auth.principal(), &body.0)
+            .confirm(auth.principal(), &confirmation.id, confirmation.match_code)
             .await
-            .map_err(counting_expiry)?;
+            .map_err(|err| {
+                if matches!(err, QrError::MatchCodeMismatch { .. }) {
+                    count("match_code_mismatch");
+                }
+                counting_expiry(err)
+            })?;
         count("confirmed");
         Ok(Reply::new(StatusView {
             status: QrStatus::Confirmed.as_str().to_owned(),

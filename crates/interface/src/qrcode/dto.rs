@@ -1,7 +1,7 @@
 //! Bodies of the QR-code routes.
 
 use poem_openapi::Object;
-use qblog_domain::qrcode::{QrCodeId, Scanner};
+use qblog_domain::qrcode::{MatchCode, QrCodeId, Scanner};
 use qblog_domain::validation::FieldError;
 
 use crate::pipeline::pipes::Validate;
@@ -62,6 +62,10 @@ pub struct CheckView {
     /// Who scanned (while `scanned` or `confirmed`).
     #[oai(skip_serializing_if_is_none)]
     pub scanned_by: Option<ScannerView>,
+    /// The two digits to display for the phone's user to type (while `scanned`, when
+    /// the scan asked for number matching).
+    #[oai(skip_serializing_if_is_none)]
+    pub match_code: Option<String>,
     /// The login (once, to the check that claims a confirmed code).
     #[oai(skip_serializing_if_is_none)]
     pub login: Option<QrLoginView>,
@@ -82,6 +86,39 @@ impl Validate for QrTarget {
     }
 }
 
+/// The body of `confirm`.
+#[derive(Debug, Object)]
+pub struct ConfirmRequest {
+    /// The code's id, from the QR image.
+    pub qrcode_id: String,
+    /// The two digits the computer shows, when `scan` answered `match_required`.
+    pub match_code: Option<String>,
+}
+
+/// A confirm, parsed.
+#[derive(Debug, Clone)]
+pub struct Confirmation {
+    /// Which code.
+    pub id: QrCodeId,
+    /// The digits the user typed, if any.
+    pub match_code: Option<MatchCode>,
+}
+
+impl Validate for ConfirmRequest {
+    type Output = Confirmation;
+
+    fn validate(self) -> Result<Confirmation, FieldError> {
+        Ok(Confirmation {
+            id: QrCodeId::parse("qrcode_id", &self.qrcode_id)?,
+            match_code: self
+                .match_code
+                .as_deref()
+                .map(MatchCode::parse)
+                .transpose()?,
+        })
+    }
+}
+
 /// The computer asking to be logged in, shown on the phone.
 #[derive(Debug, Object)]
 pub struct PcView {
@@ -91,6 +128,9 @@ pub struct PcView {
     pub user_agent: String,
     /// When it asked, milliseconds since the epoch.
     pub created_at: i64,
+    /// Whether it is on the phone's network (same IPv4 /24 or IPv6 /64 by default).
+    /// `false` deserves a warning: someone far away may be trying to use this login.
+    pub same_network: bool,
 }
 
 /// What `scan` returns.
@@ -100,6 +140,8 @@ pub struct ScanView {
     pub status: String,
     /// Seconds until the code expires.
     pub expires_in: u64,
+    /// Whether `confirm` must carry the two digits the computer now shows.
+    pub match_required: bool,
     /// The computer asking.
     pub pc: PcView,
 }

@@ -8,11 +8,13 @@ use poem::http::HeaderValue;
 use poem::http::header::SET_COOKIE;
 use poem::web::cookie::{Cookie, SameSite};
 use poem_openapi::OpenApi;
-use qblog_application::auth::{AuthService, Login, LoginAttempt};
+use qblog_application::auth::{AuthService, Client, Login, LoginAttempt};
 use qblog_application::user::UserService;
 use qblog_domain::auth::{AuthError, Credential};
 
-use super::dto::{LoginRequest, LoginView, RegisterRequest, UserView};
+use super::dto::{
+    LoginRequest, LoginView, RegisterRequest, RevokeRequest, RevokedView, SessionView, UserView,
+};
 use crate::ApiTags;
 use crate::pipeline::filters::ApiError;
 use crate::pipeline::guards::{Auth, SESSION_COOKIE, ThrottleGuard};
@@ -113,7 +115,10 @@ impl UserController {
             .login(LoginAttempt {
                 username: credentials.username,
                 password: credentials.password,
-                client_ip: ClientIp::of(req).to_string(),
+                client: Client {
+                    ip: ClientIp::of(req).to_string(),
+                    user_agent: ClientIp::user_agent(req),
+                },
             })
             .await;
         let label = match &outcome {
@@ -130,7 +135,7 @@ impl UserController {
         ))
     }
 
-    /// Log out: ends this session and revokes this bearer token.
+    /// Log out: ends this session (its cookie and its bearer token alike).
     #[oai(path = "/logout", method = "post")]
     async fn logout(
         &self,
@@ -140,7 +145,7 @@ impl UserController {
         let principal = auth.principal();
         self.auth.logout(principal).await?;
         // Called with a token and a cookie: end the cookie's session as well.
-        if matches!(principal.credential, Credential::Bearer { .. })
+        if principal.credential == Credential::Bearer
             && let Some(sid) = req.cookie().get(SESSION_COOKIE)
         {
             self.auth.end_session(sid.value_str()).await?;
@@ -148,6 +153,40 @@ impl UserController {
         Ok(SessionReply::new(
             Reply::new(None).with_header(SET_COOKIE, self.cookies.cleared()),
         ))
+    }
+
+    /// The caller's signed-in devices (one session per login), newest first.
+    #[oai(path = "/sessions", method = "get")]
+    async fn sessions(&self, auth: Auth) -> Result<Reply<Vec<SessionView>>, ApiError> {
+        let sessions = self.auth.sessions(auth.principal()).await?;
+        Ok(Reply::new(sessions.iter().map(SessionView::from).collect()))
+    }
+
+    /// End one of the caller's sessions: its cookie and its token stop working on
+    /// every instance at once. Ending the current one also clears its cookie.
+    #[oai(path = "/sessions/revoke", method = "post")]
+    async fn revoke_session(
+        &self,
+        auth: Auth,
+        body: Valid<RevokeRequest>,
+    ) -> Result<SessionReply<Option<bool>>, ApiError> {
+        let principal = auth.principal();
+        self.auth.revoke(principal, &body.0).await?;
+        let reply = Reply::new(None);
+        Ok(SessionReply::new(
+            if body.0 == principal.session && principal.credential == Credential::Cookie {
+                reply.with_header(SET_COOKIE, self.cookies.cleared())
+            } else {
+                reply
+            },
+        ))
+    }
+
+    /// End every session of the caller but this one.
+    #[oai(path = "/sessions/revoke-others", method = "post")]
+    async fn revoke_other_sessions(&self, auth: Auth) -> Result<Reply<RevokedView>, ApiError> {
+        let revoked = self.auth.revoke_others(auth.principal()).await?;
+        Ok(Reply::new(RevokedView { revoked }))
     }
 
     /// The logged-in user.

@@ -1,9 +1,9 @@
 //! Request and response bodies of the user routes, and their validation pipes.
 
 use poem_openapi::Object;
-use qblog_application::auth::Login;
+use qblog_application::auth::{DeviceSession, Login};
 use qblog_application::user::Registration;
-use qblog_domain::auth::Principal;
+use qblog_domain::auth::{Principal, SessionHandle};
 use qblog_domain::user::{Password, Realname, User, Username};
 use qblog_domain::validation::FieldError;
 
@@ -119,4 +119,61 @@ impl From<&Login> for LoginView {
             expires_in: login.token_ttl.as_secs(),
         }
     }
+}
+
+/// One signed-in device: a session started by one login.
+#[derive(Debug, Object)]
+pub struct SessionView {
+    /// The session's handle, for `revoke` (never its cookie or its token).
+    pub id: String,
+    /// When the login happened, milliseconds since the epoch.
+    pub created_at: i64,
+    /// When the session was last used (may lag by up to a minute).
+    pub last_seen_at: i64,
+    /// The address the login came from.
+    pub ip: String,
+    /// The browser or app that logged in.
+    pub user_agent: String,
+    /// `password` or `qrcode`.
+    pub method: String,
+    /// Whether this request was made with it.
+    pub current: bool,
+}
+
+impl From<&DeviceSession> for SessionView {
+    fn from(session: &DeviceSession) -> Self {
+        let data = &session.data;
+        Self {
+            id: session.handle.as_str().to_owned(),
+            created_at: data.created_at.timestamp_millis(),
+            last_seen_at: data.last_seen_at.timestamp_millis(),
+            ip: data.origin.ip.clone(),
+            user_agent: data.origin.user_agent.clone(),
+            method: data.origin.method.as_str().to_owned(),
+            current: session.current,
+        }
+    }
+}
+
+/// `POST /api/user/sessions/revoke`
+#[derive(Debug, Object)]
+pub struct RevokeRequest {
+    /// A session's `id` from the device list.
+    pub id: String,
+}
+
+impl Validate for RevokeRequest {
+    type Output = SessionHandle;
+
+    fn validate(self) -> Result<SessionHandle, FieldError> {
+        SessionHandle::parse(&self.id)
+            .ok_or_else(|| FieldError::new("id", "must be a session id from the device list"))
+    }
+}
+
+/// What `revoke-others` did.
+#[derive(Debug, Object)]
+pub struct RevokedView {
+    /// How many sessions were ended.
+    pub revoked: u64,
 }

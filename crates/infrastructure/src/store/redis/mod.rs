@@ -77,6 +77,20 @@ return 0
     )
 });
 
+/// Adds a member to a set and lengthens (never shortens) the set's time to live;
+/// replies the set's size.
+static ADD_TO_SET: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return redis.call('SCARD', KEYS[1])
+",
+    )
+});
+
 /// Where one deployment's keys and notice channels live inside a shared Redis.
 ///
 /// In a cluster every key carries a hash tag: the feature's key in braces
@@ -393,6 +407,33 @@ impl KeyValueStore for RedisKeyValueStore {
                 "compare-and-set script replied {other}"
             ))),
         }
+    }
+
+    async fn add_to_set(&self, key: &str, member: &str, ttl: Duration) -> Result<u64, StoreError> {
+        let mut invocation = ADD_TO_SET.key(self.keys.key(key));
+        invocation.arg(member).arg(millis(ttl));
+        // Run twice, it adds the same member twice: a set keeps one.
+        self.retried(|mut connection| {
+            let invocation = &invocation;
+            async move { invocation.invoke_async(&mut connection).await }
+        })
+        .await
+    }
+
+    async fn remove_from_set(&self, key: &str, members: &[String]) -> Result<(), StoreError> {
+        if members.is_empty() {
+            return Ok(());
+        }
+        let cmd = redis::cmd("SREM")
+            .arg(self.keys.key(key))
+            .arg(members)
+            .to_owned();
+        self.query::<u64>(&cmd).await.map(|_| ())
+    }
+
+    async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        self.query(redis::cmd("SMEMBERS").arg(self.keys.key(key)))
+            .await
     }
 
     async fn increment(&self, key: &str, window: Duration) -> Result<Counter, StoreError> {

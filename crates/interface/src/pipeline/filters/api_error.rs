@@ -337,6 +337,7 @@ impl From<AuthError> for ApiError {
                     .with_specific_code("invalid_credentials")
             }
             AuthError::Unauthenticated => Self::new(ErrorCode::Unauthenticated, "please log in"),
+            AuthError::UnknownSession => Self::not_found("no such session"),
             AuthError::Throttled { retry_after } => Self::new(
                 ErrorCode::TooManyRequests,
                 "too many failed logins, try again later",
@@ -393,6 +394,15 @@ impl From<QrError> for ApiError {
             QrError::Expired => Self::new(ErrorCode::Gone, "the QR code has expired")
                 .with_specific_code("qrcode_expired"),
             QrError::WrongToken => Self::new(ErrorCode::Forbidden, "forbidden"),
+            QrError::MatchCodeMismatch { tries_left } => Self::new(
+                ErrorCode::ValidationFailed,
+                match tries_left {
+                    0 => "wrong match code; the login was cancelled".to_owned(),
+                    1 => "enter the two digits the computer shows; 1 try left".to_owned(),
+                    n => format!("enter the two digits the computer shows; {n} tries left"),
+                },
+            )
+            .with_specific_code("match_code_mismatch"),
             QrError::Unavailable(_) => {
                 Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
             }

@@ -89,15 +89,26 @@ async fn check_session(req: &Request, cookie: ApiKey) -> poem::Result<Principal>
     Ok(principal)
 }
 
-/// CSRF: a cookie travels with requests other sites trigger, so an unsafe method with
-/// an `Origin` (or `Referer`) from elsewhere is refused. Requests without either header
-/// (non-browser clients) pass; `SameSite=Lax` already keeps the cookie off most
-/// cross-site requests.
+/// CSRF: a cookie travels with requests other sites trigger, so an unsafe method is
+/// refused when the browser says another site made it (`Sec-Fetch-Site: cross-site`,
+/// sent by current browsers even where `Origin` and `Referer` are suppressed), or when
+/// its `Origin` (or `Referer`) is not an allowed origin. Requests without any of these
+/// headers (non-browser clients) pass; `SameSite=Lax` already keeps the cookie off
+/// most cross-site requests.
 fn refuse_cross_site(req: &Request, allowed: &[String]) -> Result<(), ApiError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let refused = || {
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "cross-site request refused",
+        ))
+    };
+    if header("sec-fetch-site").is_some_and(|site| site.eq_ignore_ascii_case("cross-site")) {
+        return refused();
+    }
     let origin = match (header("origin"), header("referer")) {
         (Some(origin), _) => origin.to_owned(),
         (None, Some(referer)) => origin_of(referer),
@@ -106,10 +117,7 @@ fn refuse_cross_site(req: &Request, allowed: &[String]) -> Result<(), ApiError> 
     if allowed.iter().any(|ok| ok.eq_ignore_ascii_case(&origin)) {
         Ok(())
     } else {
-        Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "cross-site request refused",
-        ))
+        refused()
     }
 }
 
@@ -315,6 +323,30 @@ mod tests {
     }
 
     #[test]
+    fn a_post_the_browser_calls_cross_site_is_refused_without_origin_or_referer() {
+        let post = |site: &str| {
+            Request::builder()
+                .method(Method::POST)
+                .header("sec-fetch-site", site)
+                .finish()
+        };
+        assert!(refuse_cross_site(&post("cross-site"), &allowed()).is_err());
+        assert!(refuse_cross_site(&post("Cross-Site"), &allowed()).is_err());
+        for fine in ["same-origin", "same-site", "none"] {
+            assert!(refuse_cross_site(&post(fine), &allowed()).is_ok(), "{fine}");
+        }
+        let with_our_origin = Request::builder()
+            .method(Method::POST)
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", "http://127.0.0.1:8000")
+            .finish();
+        assert!(
+            refuse_cross_site(&with_our_origin, &allowed()).is_err(),
+            "the browser's word that another site made it wins"
+        );
+    }
+
+    #[test]
     fn our_own_origin_no_origin_and_safe_methods_pass() {
         assert!(
             refuse_cross_site(
@@ -340,8 +372,8 @@ mod guard_tests {
     use async_trait::async_trait;
     use poem::{Endpoint, EndpointExt, IntoResponse};
     use poem_openapi::{OpenApi, OpenApiService};
-    use qblog_application::auth::{Login, LoginAttempt};
-    use qblog_domain::auth::{Credential, SessionId, TokenId};
+    use qblog_application::auth::{DeviceSession, Login, LoginAttempt};
+    use qblog_domain::auth::{Credential, LoginOrigin, SessionHandle, SessionId};
     use qblog_domain::user::{Realname, User, UserId, Username};
 
     use super::*;
@@ -356,6 +388,7 @@ mod guard_tests {
             user_id: UserId(1),
             username: Username::parse("alice").expect("valid"),
             realname: Realname::parse("Alice").expect("valid"),
+            session: SessionId::from_random_bytes([0xaa; 32]).handle(),
             credential,
         }
     }
@@ -365,21 +398,23 @@ mod guard_tests {
         async fn login(&self, _: LoginAttempt) -> Result<Login, AuthError> {
             Err(AuthError::InvalidCredentials)
         }
-        async fn start_login(&self, _: &User) -> Result<Login, AuthError> {
+        async fn start_login(
+            &self,
+            _: &User,
+            _: LoginOrigin,
+            _: std::time::Duration,
+        ) -> Result<Login, AuthError> {
             Err(AuthError::Unavailable("not here".into()))
         }
         async fn authenticate_session(&self, sid: &str) -> Result<Principal, AuthError> {
             match SessionId::parse(sid) {
-                Some(id) if sid == "a".repeat(64) => Ok(alice(Credential::Session(id))),
+                Some(_) if sid == "a".repeat(64) => Ok(alice(Credential::Cookie)),
                 _ => Err(AuthError::Unauthenticated),
             }
         }
         async fn authenticate_bearer(&self, token: &str) -> Result<Principal, AuthError> {
             match token {
-                "good" => Ok(alice(Credential::Bearer {
-                    token_id: TokenId("t".into()),
-                    expires_at: chrono::Utc::now(),
-                })),
+                "good" => Ok(alice(Credential::Bearer)),
                 "outage" => Err(AuthError::Unavailable("redis down".into())),
                 _ => Err(AuthError::Unauthenticated),
             }
@@ -392,6 +427,15 @@ mod guard_tests {
         }
         async fn abandon(&self, _: &Login) -> Result<(), AuthError> {
             Ok(())
+        }
+        async fn sessions(&self, _: &Principal) -> Result<Vec<DeviceSession>, AuthError> {
+            Ok(Vec::new())
+        }
+        async fn revoke(&self, _: &Principal, _: &SessionHandle) -> Result<(), AuthError> {
+            Err(AuthError::UnknownSession)
+        }
+        async fn revoke_others(&self, _: &Principal) -> Result<u64, AuthError> {
+            Ok(0)
         }
     }
 

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 use poem::{Endpoint, Middleware, Request, Result};
+use qblog_domain::validation::is_invisible_control;
 
 /// The resolved client address, stored in the request's extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +28,25 @@ impl ClientIp {
             .get::<ClientIp>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |ip| ip.0)
     }
+
+    /// The client's `User-Agent` as it may be stored and shown to the user (on the
+    /// phone asked to confirm a login, in the device list): at most
+    /// [`MAX_USER_AGENT_CHARS`] characters, without control or direction-override
+    /// characters, which could make the text displayed differ from the text sent.
+    pub fn user_agent(req: &Request) -> String {
+        req.headers()
+            .get(poem::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !is_invisible_control(*c))
+            .take(MAX_USER_AGENT_CHARS)
+            .collect()
+    }
 }
+
+/// The longest `User-Agent` kept.
+pub const MAX_USER_AGENT_CHARS: usize = 512;
 
 /// Resolves [`ClientIp`] for every request.
 #[derive(Debug, Clone, Default)]

@@ -1,5 +1,10 @@
 //! The validation pipe: JSON body → DTO → domain type, or a 400 naming the field.
 //!
+//! Types are strict: a field the schema calls a string must be a JSON string (a
+//! number is not turned into one), and so on for every type. An error names the field
+//! and the expected type and never repeats the submitted value, which may be a
+//! password.
+//!
 //! A DTO whose fields are sanitised (`Validate::SANITISES`) is converted on Tokio's
 //! blocking pool, at most [`sanitising_permits`] at a time, with the permit owned by
 //! the blocking job: a client that disconnects cannot free the slot while its job
@@ -9,7 +14,7 @@ use std::sync::{Arc, LazyLock};
 
 use poem::{Request, RequestBody, Result};
 use poem_openapi::payload::Json;
-use poem_openapi::registry::{MetaRequest, Registry};
+use poem_openapi::registry::{MetaRequest, MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use qblog_domain::validation::FieldError;
@@ -50,8 +55,13 @@ static SANITISING: LazyLock<Arc<Semaphore>> =
 
 /// JSON value → DTO → domain value.
 fn convert<T: Validate + ParseFromJSON>(value: Value) -> Result<T::Output, ApiError> {
-    let dto = T::parse_from_json(Some(value))
-        .map_err(|err| ApiError::new(ErrorCode::ValidationFailed, err.into_message()))?;
+    // The framework's message quotes the value it could not parse: never shown.
+    let dto = T::parse_from_json(Some(value)).map_err(|_| {
+        ApiError::new(
+            ErrorCode::ValidationFailed,
+            "the body does not match the documented schema",
+        )
+    })?;
     dto.validate().map_err(ApiError::from)
 }
 
@@ -82,8 +92,18 @@ where
         // field is named (the framework's own message would not say which).
         let Json(value) =
             <Json<Value> as ApiExtractor<'a>>::from_request(request, body, param_opts).await?;
+        if !value.is_object() {
+            return Err(ApiError::new(
+                ErrorCode::ValidationFailed,
+                "the body must be a JSON object",
+            )
+            .into());
+        }
         if let Some(field) = missing_required_field::<T>(&value) {
             return Err(ApiError::validation(field, "is required").into());
+        }
+        if let Some((field, expected)) = mistyped_field::<T>(&value) {
+            return Err(ApiError::validation(field, format!("must be {expected}")).into());
         }
         if !T::SANITISES {
             return Ok(Valid(convert::<T>(value)?));
@@ -102,14 +122,94 @@ where
     }
 }
 
-/// The first field `T`'s schema requires that `value` lacks (or holds `null`).
-fn missing_required_field<T: ParseFromJSON>(value: &Value) -> Option<&'static str> {
+/// `T`'s schema, as the OpenAPI document shows it.
+fn schema_of<T: ParseFromJSON>() -> Option<MetaSchema> {
     let mut registry = Registry::new();
     T::register(&mut registry);
-    let schema = registry.schemas.get(T::name().as_ref())?;
-    schema
+    registry.schemas.remove(T::name().as_ref())
+}
+
+/// The first field `T`'s schema requires that `value` lacks (or holds `null`).
+fn missing_required_field<T: ParseFromJSON>(value: &Value) -> Option<&'static str> {
+    schema_of::<T>()?
         .required
         .iter()
         .copied()
         .find(|field| value.get(field).is_none_or(Value::is_null))
+}
+
+/// The first field of `value` whose JSON type is not the one `T`'s schema gives it,
+/// and that type in words (`"a string"`). `null` is left to the required check.
+fn mistyped_field<T: ParseFromJSON>(value: &Value) -> Option<(&'static str, &'static str)> {
+    let schema = schema_of::<T>()?;
+    schema.properties.iter().find_map(|(name, property)| {
+        let given = value.get(name).filter(|v| !v.is_null())?;
+        let ty = match property {
+            MetaSchemaRef::Inline(schema) => schema.ty,
+            MetaSchemaRef::Reference(_) => "object",
+        };
+        let (fits, words) = match ty {
+            "string" => (given.is_string(), "a string"),
+            "integer" => (given.is_i64() || given.is_u64(), "an integer"),
+            "number" => (given.is_number(), "a number"),
+            "boolean" => (given.is_boolean(), "true or false"),
+            "array" => (given.is_array(), "an array"),
+            "object" => (given.is_object(), "an object"),
+            _ => (true, ""),
+        };
+        (!fits).then_some((*name, words))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::Object;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, Object)]
+    struct Sample {
+        name: String,
+        count: u32,
+        ratio: Option<f64>,
+        flag: Option<bool>,
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_json_type_is_named_with_the_type_it_must_be() {
+        for (body, field, words) in [
+            (json!({"name": 5, "count": 1}), "name", "a string"),
+            (json!({"name": ["x"], "count": 1}), "name", "a string"),
+            (json!({"name": "x", "count": "1"}), "count", "an integer"),
+            (json!({"name": "x", "count": 1.5}), "count", "an integer"),
+            (
+                json!({"name": "x", "count": 1, "ratio": "0.5"}),
+                "ratio",
+                "a number",
+            ),
+            (
+                json!({"name": "x", "count": 1, "flag": 1}),
+                "flag",
+                "true or false",
+            ),
+        ] {
+            assert_eq!(
+                mistyped_field::<Sample>(&body),
+                Some((field, words)),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields_of_the_right_type_and_nulls_pass() {
+        let body = json!({"name": "x", "count": 3, "ratio": 1, "flag": null, "extra": 1});
+        assert_eq!(mistyped_field::<Sample>(&body), None);
+        assert_eq!(missing_required_field::<Sample>(&body), None);
+        assert_eq!(
+            missing_required_field::<Sample>(&json!({"count": 1})),
+            Some("name")
+        );
+    }
 }
