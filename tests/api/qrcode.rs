@@ -580,6 +580,7 @@ async fn the_pages_are_served_with_a_content_security_policy() {
     for path in [
         "/qrcode-login".to_owned(),
         format!("/m/qrcode/confirm?id={}", code.id),
+        "/account/devices".to_owned(),
     ] {
         let response = app.get(&path).await;
         assert_eq!(response.status(), 200, "{path}");
@@ -592,8 +593,10 @@ async fn the_pages_are_served_with_a_content_security_policy() {
         assert!(html.contains("<script src=\"/assets/"), "{path}");
     }
     for asset in [
+        "/assets/common.js",
         "/assets/qrcode-login.js",
         "/assets/phone-confirm.js",
+        "/assets/devices.js",
         "/assets/qblog.css",
     ] {
         assert_eq!(app.get(asset).await.status(), 200, "{asset}");

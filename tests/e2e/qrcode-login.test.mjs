@@ -8,7 +8,8 @@
 //                  must be the server's public_base_url)
 //   CHROMIUM       Chromium executable (default /usr/bin/chromium)
 //
-// .ci/e2e starts a server and runs this file.
+// .ci/e2e starts a server and runs this file. The server trusts 127.0.0.1 as a
+// proxy, so a context that sends X-Forwarded-For plays a device on another network.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -31,6 +32,9 @@ const PHONE = {
     '(KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36',
 };
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
+
+// A phone far from the PC (the PC itself is 127.0.0.1).
+const FAR_AWAY = { extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.5' } };
 
 const CONFIRMED = 'Confirmed. The computer is now logged in.';
 const CANCELLED_PHONE = 'Cancelled. The computer was not logged in.';
@@ -163,12 +167,14 @@ async function waitForCode(pc, previous = null) {
 }
 
 /**
- * The steps both tests share: the PC shows a code, the phone opens its link,
- * signs in, scans; the phone shows the request and the PC shows who scanned.
+ * The PC shows a code, the phone opens its link, signs in and scans; the phone
+ * shows who asks, with the advice to cancel an unexpected request and Cancel as
+ * prominent as Confirm.
  */
-async function showAndScan({ pc, phone }, user) {
+async function openAndSignIn({ pc, phone }, user) {
   await pc.goto(BASE + '/qrcode-login');
   const href = await waitForCode(pc);
+  assert.match(await textOf(pc, '#time-left'), /expires in [0-9]+:[0-5][0-9]/);
 
   await phone.goto(href);
   await visible(phone, '#login-form');
@@ -179,6 +185,27 @@ async function showAndScan({ pc, phone }, user) {
   await visible(phone, '#request');
   await hidden(phone, '#login-form');
   assert.equal(await textOf(phone, '#me'), user.realname);
+  assert.match(await textOf(phone, '#advice'), /did not just try to log in .* press Cancel/s);
+  const [confirmBox, cancelBox] = await Promise.all(
+    ['#confirm', '#cancel'].map((sel) => phone.locator(sel).boundingBox()),
+  );
+  assert.ok(
+    Math.abs(confirmBox.width - cancelBox.width) < 1 &&
+      Math.abs(confirmBox.height - cancelBox.height) < 1,
+    `Confirm and Cancel are the same size: ${JSON.stringify([confirmBox, cancelBox])}`,
+  );
+  return href;
+}
+
+/**
+ * The steps the same-network tests share: as `openAndSignIn`, and the phone names
+ * the PC, says it is on its network and asks for no number; the PC shows who scanned.
+ */
+async function showAndScan({ pc, phone }, user) {
+  const href = await openAndSignIn({ pc, phone }, user);
+  await visible(phone, '#network-ok');
+  assert.equal(await phone.locator('#network-warning').isVisible(), false);
+  assert.equal(await phone.locator('#match').isVisible(), false, 'no number on one network');
   assert.equal(await textOf(phone, '#pc-ip'), '127.0.0.1');
   const browserName = (await textOf(phone, '#pc-browser')).trim();
   assert.ok(browserName.length > 0, 'the phone names the asking browser');
@@ -194,10 +221,13 @@ async function showAndScan({ pc, phone }, user) {
   return href;
 }
 
-/** Gives each test a desktop and a phone context; screenshots both if it fails. */
-async function withDevices(name, body) {
+/**
+ * Gives each test a desktop and a phone context (with `phoneExtra` options); screenshots
+ * both if it fails.
+ */
+async function withDevices(name, body, phoneExtra = {}) {
   const pcContext = await browser.newContext(DESKTOP);
-  const phoneContext = await browser.newContext(PHONE);
+  const phoneContext = await browser.newContext({ ...PHONE, ...phoneExtra });
   for (const context of [pcContext, phoneContext]) {
     context.setDefaultTimeout(WAIT_MS);
     context.setDefaultNavigationTimeout(WAIT_MS);
@@ -297,6 +327,73 @@ describe('QR-code login', () => {
       assert.notEqual(secondLink, firstLink);
       await hidden(pc, '#new-code');
       assert.equal(await pc.locator('#error').isVisible(), false);
+    });
+  });
+  test('a phone on another network must type the number the PC shows', { timeout: TEST_MS }, async () => {
+    const user = await freshUser();
+    await withDevices(
+      'number-matching',
+      async ({ pc, phone }) => {
+        await openAndSignIn({ pc, phone }, user);
+        await visible(phone, '#network-warning');
+        assert.match(await textOf(phone, '#network-warning'), /different network/);
+        assert.equal(await phone.locator('#network-ok').isVisible(), false);
+        await visible(phone, '#match-code');
+
+        // The PC shows the two digits the phone must type.
+        await visible(pc, '#match');
+        const shown = (await textOf(pc, '#match-code')).trim();
+        assert.match(shown, /^[0-9]{2}$/);
+        await waitForText(pc, '#status', 'Enter the number below on your phone');
+
+        // A wrong number is refused and costs a try; the PC is not logged in.
+        const wrong = String((Number(shown) + 1) % 100).padStart(2, '0');
+        await phone.fill('#match-code', wrong);
+        await phone.click('#confirm');
+        await waitForText(phone, '#error', '2 tries left');
+        assert.equal(await phone.locator('#request').isVisible(), true);
+        assert.equal(await pc.locator('#done').isVisible(), false);
+
+        await phone.fill('#match-code', shown);
+        await phone.click('#confirm');
+        await visible(phone, '#result');
+        assert.equal(await textOf(phone, '#result'), CONFIRMED);
+        await visible(pc, '#done');
+        await waitForText(pc, '#logged-in', user.realname);
+      },
+      FAR_AWAY,
+    );
+  });
+
+  test("the phone signs the PC out from its signed-in devices page", { timeout: TEST_MS }, async () => {
+    const user = await freshUser();
+    await withDevices('devices', async ({ pc, phone }) => {
+      await showAndScan({ pc, phone }, user);
+      await phone.click('#confirm');
+      await visible(pc, '#done');
+      const pcMe = () => pc.evaluate(async () => (await fetch('/api/user/me')).status);
+      assert.equal(await pcMe(), 200);
+
+      // From the phone page's link to the devices page.
+      await phone.click('a[href="/account/devices"]');
+      await visible(phone, '#list');
+      const pcEntry = phone.locator('#devices li[data-method="qrcode"]');
+      assert.equal(await pcEntry.count(), 1, "the PC's QR login is listed");
+      const pcText = await pcEntry.innerText();
+      assert.match(pcText, /QR code/);
+      assert.match(pcText, /127\.0\.0\.1/);
+      assert.match(pcText, /computer/);
+      const own = phone.locator('#devices li', { has: phone.locator('.badge') });
+      assert.match(await own.innerText(), /this device/);
+      assert.match(await own.innerText(), /password/);
+
+      await pcEntry.locator('button.revoke').click();
+      await waitForText(phone, '#result', 'Signed out');
+      await pcEntry.waitFor({ state: 'detached' });
+      assert.equal(await pcMe(), 401, 'the PC is signed out on the spot');
+      // The phone itself stays signed in.
+      const phoneMe = await phone.evaluate(async () => (await fetch('/api/user/me')).status);
+      assert.equal(phoneMe, 200);
     });
   });
 });

@@ -52,6 +52,12 @@ impl PagesController {
         page(include_str!("phone-confirm.html"))
     }
 
+    /// The user's signed-in devices.
+    #[oai(path = "/account/devices", method = "get", hidden)]
+    async fn devices(&self) -> Response {
+        page(include_str!("devices.html"))
+    }
+
     /// The pages' stylesheet.
     #[oai(path = "/assets/qblog.css", method = "get", hidden)]
     async fn stylesheet(&self) -> Response {
@@ -64,6 +70,24 @@ impl PagesController {
         asset(
             "text/javascript; charset=utf-8",
             include_str!("assets/qrcode-login.js"),
+        )
+    }
+
+    /// Helpers every page's script uses.
+    #[oai(path = "/assets/common.js", method = "get", hidden)]
+    async fn common_script(&self) -> Response {
+        asset(
+            "text/javascript; charset=utf-8",
+            include_str!("assets/common.js"),
+        )
+    }
+
+    /// The devices page's script.
+    #[oai(path = "/assets/devices.js", method = "get", hidden)]
+    async fn devices_script(&self) -> Response {
+        asset(
+            "text/javascript; charset=utf-8",
+            include_str!("assets/devices.js"),
         )
     }
 

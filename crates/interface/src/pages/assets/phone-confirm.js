@@ -1,38 +1,17 @@
-// The phone side of the QR-code login: sign in if needed, scan, show who asks,
+// The phone side of the QR-code login: sign in if needed, scan, show who asks (IP,
+// browser, time, network), ask for the PC's number when the server requires it, and
 // confirm or cancel.
 'use strict';
 
-const $ = (id) => document.getElementById(id);
+const { $, api, browserName, when, fail, onSignIn } = window.qblog;
 const qrcodeId = new URLSearchParams(location.search).get('id') || '';
-
-function fail(message) {
-  $('error').textContent = message;
-  $('error').hidden = false;
-}
+let matchRequired = false;
 
 function finish(message) {
   $('request').hidden = true;
+  $('error').hidden = true;
   $('result').textContent = message;
   $('result').hidden = false;
-}
-
-async function api(path, body) {
-  const response = await fetch(path, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return response.json();
-}
-
-// A short name for the asking browser; the full User-Agent is shown below it.
-function browserName(agent) {
-  if (/Edg\//.test(agent)) return 'Edge';
-  if (/OPR\/|Opera/.test(agent)) return 'Opera';
-  if (/Firefox\//.test(agent)) return 'Firefox';
-  if (/Chrome\//.test(agent) || /Chromium\//.test(agent)) return 'Chrome';
-  if (/Safari\//.test(agent)) return 'Safari';
-  return 'another browser';
 }
 
 async function scan(me) {
@@ -42,24 +21,53 @@ async function scan(me) {
     return;
   }
   const pc = body.data.pc;
+  matchRequired = body.data.match_required;
   $('me').textContent = me.realname;
   $('pc-ip').textContent = pc.ip;
   $('pc-browser').textContent = browserName(pc.user_agent);
-  $('pc-time').textContent = new Date(pc.created_at).toLocaleString();
+  $('pc-time').textContent = when(pc.created_at);
   $('pc-agent').textContent = pc.user_agent;
+  $('network-warning').hidden = pc.same_network;
+  $('network-ok').hidden = !pc.same_network;
+  $('match').hidden = !matchRequired;
   $('request').hidden = false;
+  if (matchRequired) $('match-code').focus();
+}
+
+function enable(enabled) {
+  $('confirm').disabled = !enabled;
+  $('cancel').disabled = !enabled;
 }
 
 async function decide(action) {
-  $('confirm').disabled = true;
-  $('cancel').disabled = true;
-  const body = await api('/api/qrcode/' + action, { qrcode_id: qrcodeId });
+  enable(false);
+  const request = { qrcode_id: qrcodeId };
+  if (action === 'confirm' && matchRequired) {
+    const digits = $('match-code').value.trim();
+    if (!/^[0-9]{2}$/.test(digits)) {
+      fail('Enter the two digits the computer shows.');
+      enable(true);
+      return;
+    }
+    request.match_code = digits;
+  }
+  const body = await api('/api/qrcode/' + action, request);
   if (body.errno !== 0) {
+    if (body.code === 'match_code_mismatch') {
+      $('match-code').value = '';
+      if (/cancelled/.test(body.message)) {
+        finish('Cancelled: the number did not match three times. The computer was not logged in.');
+        return;
+      }
+      fail(body.message);
+      enable(true);
+      $('match-code').focus();
+      return;
+    }
     fail(body.message || 'That did not work.');
     // A passing fault (the network, a 503) can be retried; a final answer cannot.
     const final = ['qrcode_expired', 'qrcode_state_conflict', 'forbidden'].includes(body.code);
-    $('confirm').disabled = final;
-    $('cancel').disabled = final;
+    enable(!final);
     return;
   }
   finish(action === 'confirm'
@@ -76,25 +84,11 @@ async function start() {
   $('login-form').hidden = false;
 }
 
-$('login-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  $('error').hidden = true;
-  const body = await api('/api/user/login', {
-    username: $('username').value,
-    password: $('password').value,
-  });
-  if (body.errno !== 0) {
-    fail(body.message || 'Could not sign in.');
-    return;
-  }
-  $('login-form').hidden = true;
-  await scan(body.data);
-});
+onSignIn((user) => scan(user));
 
 function retryable(e) {
   fail(String(e));
-  $('confirm').disabled = false;
-  $('cancel').disabled = false;
+  enable(true);
 }
 
 $('confirm').addEventListener('click', () => decide('confirm').catch(retryable));
