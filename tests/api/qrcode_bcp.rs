@@ -381,3 +381,92 @@ async fn number_matching_holds_across_instances_sharing_one_redis() {
             .is_client_error()
     );
 }
+
+#[tokio::test]
+async fn a_login_can_be_started_only_from_the_allowed_networks() {
+    let app = app_with(|settings| {
+        settings.qrcode.allowed_networks = vec!["198.51.100.0/24".into()];
+    })
+    .await;
+    let outside = app
+        .client
+        .post(app.url("/api/qrcode/generate"))
+        .header("x-forwarded-for", FAR_AWAY)
+        .send()
+        .await
+        .expect("sent");
+    let (status, code, _) = error_of(outside).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    generate_from(&app, PC_IP).await;
+}
+
+#[tokio::test]
+async fn a_limited_qr_session_can_neither_approve_logins_nor_sign_the_owner_out() {
+    let app = app_with(|settings| settings.qrcode.limited_sessions = true).await;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let code = generate_from(&app, PC_IP).await;
+    data_of(phone(&app, "scan", &alice, &code, NEAR_PC, None).await).await;
+    data_of(phone(&app, "confirm", &alice, &code, NEAR_PC, None).await).await;
+    let claim = check_data(&app, &code, "").await;
+    let pc = Session {
+        sid: String::new(),
+        token: claim["login"]["token"].as_str().expect("token").to_owned(),
+        set_cookie: String::new(),
+        data: claim["login"].clone(),
+    };
+
+    // The PC's session cannot approve another login…
+    let next = generate_from(&app, PC_IP).await;
+    let (status, code_name, _) = error_of(phone(&app, "scan", &pc, &next, PC_IP, None).await).await;
+    assert_eq!(
+        (status, code_name.as_str()),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    // …nor sign out the phone, one by one or all at once.
+    let listed = data_of(app.get_with_token("/api/user/sessions", &pc.token).await).await;
+    let phone_id = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|s| s["method"] == "password")
+        .map(|s| s["id"].clone())
+        .expect("the phone's session");
+    let revoke = |id: Value| {
+        app.client
+            .post(app.url("/api/user/sessions/revoke"))
+            .bearer_auth(&pc.token)
+            .json(&json!({ "id": id }))
+            .send()
+    };
+    assert_eq!(revoke(phone_id).await.expect("sent").status(), 403);
+    let others = app
+        .client
+        .post(app.url("/api/user/sessions/revoke-others"))
+        .bearer_auth(&pc.token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(others.status(), 403);
+    assert_eq!(
+        app.get_with_token("/api/user/me", &alice.token)
+            .await
+            .status(),
+        200
+    );
+    // The phone can end the PC's session, and the PC can end its own.
+    let own = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|s| s["current"] == true)
+        .map(|s| s["id"].clone())
+        .expect("the PC's own session");
+    assert_eq!(revoke(own).await.expect("sent").status(), 200);
+    assert_eq!(
+        app.get_with_token("/api/user/me", &pc.token).await.status(),
+        401
+    );
+}

@@ -259,6 +259,7 @@ impl Modules {
                 .with_component_parameters::<AuthServiceImpl>(AuthServiceImplParameters {
                     session_ttl: auth.session_ttl,
                     limits: auth.login_limits,
+                    limit_qr_sessions: auth.qrcode.limited_sessions,
                 })
                 .build(),
         );

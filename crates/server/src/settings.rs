@@ -92,6 +92,13 @@ pub struct QrCodeSettings {
     pub same_network_prefix_v4: u8,
     /// IPv6 prefix length, likewise.
     pub same_network_prefix_v6: u8,
+    /// Networks (IPs or CIDRs) a QR-code login may be started from; empty: anywhere.
+    #[serde(default)]
+    pub allowed_networks: Vec<String>,
+    /// Whether a session started by a QR code may not approve QR-code logins nor end
+    /// other sessions.
+    #[serde(default)]
+    pub limited_sessions: bool,
 }
 
 impl QrCodeSettings {
@@ -313,6 +320,7 @@ impl Settings {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("server.trusted_proxies")
+                    .with_list_parse_key("qrcode.allowed_networks")
                     .with_list_parse_key("auth.allowed_origins")
                     .with_list_parse_key("server.cors_origins")
                     .with_list_parse_key("redis.sentinel.nodes")
@@ -473,6 +481,17 @@ impl Settings {
         if self.qrcode.same_network_prefix_v6 > 128 {
             return invalid("qrcode.same_network_prefix_v6", "must be 0 to 128");
         }
+        if self
+            .qrcode
+            .allowed_networks
+            .iter()
+            .any(|n| parse_net(n).is_none())
+        {
+            return invalid(
+                "qrcode.allowed_networks",
+                "every entry must be an IP address or a CIDR block",
+            );
+        }
         if self.auth.session_ttl_secs == 0 {
             return invalid("auth.session_ttl_secs", "must be at least 1");
         }
@@ -586,6 +605,15 @@ impl Settings {
     pub fn trusted_proxies(&self) -> Vec<IpNet> {
         self.server
             .trusted_proxies
+            .iter()
+            .filter_map(|entry| parse_net(entry))
+            .collect()
+    }
+
+    /// `qrcode.allowed_networks`, parsed (validated at load).
+    pub fn qrcode_networks(&self) -> Vec<IpNet> {
+        self.qrcode
+            .allowed_networks
             .iter()
             .filter_map(|entry| parse_net(entry))
             .collect()

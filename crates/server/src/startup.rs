@@ -97,6 +97,7 @@ impl Application {
                     public_base_url: settings.server.public_base_url.clone(),
                     generate_per_minute: settings.qrcode.generate_per_minute,
                     check_per_minute: settings.qrcode.check_per_minute,
+                    allowed_networks: Arc::new(settings.qrcode_networks()),
                     lifecycle: lifecycle.clone(),
                 },
             ),
@@ -337,6 +338,7 @@ fn auth_options(settings: &Settings) -> AuthOptions {
                 v4: qrcode.same_network_prefix_v4,
                 v6: qrcode.same_network_prefix_v6,
             },
+            limited_sessions: qrcode.limited_sessions,
         },
     }
 }

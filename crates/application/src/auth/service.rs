@@ -129,12 +129,15 @@ pub trait AuthService: Interface {
     ///
     /// # Errors
     /// [`AuthError::UnknownSession`] when the caller has no such live session (another
-    /// user's is unknown too); [`AuthError::Unavailable`] when the store is down.
+    /// user's is unknown too); [`AuthError::NotAllowed`] when the caller's session was
+    /// started by a QR code, those are limited, and the session is another one;
+    /// [`AuthError::Unavailable`] when the store is down.
     async fn revoke(&self, principal: &Principal, handle: &SessionHandle) -> Result<(), AuthError>;
 
     /// Ends every session of the caller but the current one; returns how many.
     ///
     /// # Errors
+    /// [`AuthError::NotAllowed`] for a limited QR-code session;
     /// [`AuthError::Unavailable`] when the store is down.
     async fn revoke_others(&self, principal: &Principal) -> Result<u64, AuthError>;
 }
@@ -161,6 +164,10 @@ pub struct AuthServiceImpl {
     /// How many failed logins are allowed in each window, and per what.
     #[shaku(default)]
     limits: LoginLimits,
+    /// Whether sessions started by a QR code may end only themselves
+    /// (`qrcode.limited_sessions`).
+    #[shaku(default)]
+    limit_qr_sessions: bool,
 }
 
 /// Failed logins allowed per window before 429: per (username, client address), per
@@ -217,6 +224,15 @@ impl AuthServiceImpl {
         Ok(())
     }
 
+    /// Refuses a session started by a QR code, when those are limited: someone who
+    /// phished a QR login must not be able to sign the owner out.
+    fn may_end_others(&self, principal: &Principal) -> Result<(), AuthError> {
+        if self.limit_qr_sessions && principal.method == LoginMethod::QrCode {
+            return Err(AuthError::NotAllowed);
+        }
+        Ok(())
+    }
+
     /// The session `handle` for a credential of `credential` kind, noting the use.
     async fn principal(
         &self,
@@ -240,6 +256,7 @@ impl AuthServiceImpl {
             username: data.username.clone(),
             realname: data.realname.clone(),
             session: handle,
+            method: data.origin.method,
             credential,
         };
         Ok((principal, data))
@@ -369,6 +386,9 @@ impl AuthService for AuthServiceImpl {
     }
 
     async fn revoke(&self, principal: &Principal, handle: &SessionHandle) -> Result<(), AuthError> {
+        if *handle != principal.session {
+            self.may_end_others(principal)?;
+        }
         match self.sessions.find(handle).await? {
             Some(data) if data.user_id == principal.user_id => {
                 self.sessions.delete(handle, principal.user_id).await?;
@@ -380,6 +400,7 @@ impl AuthService for AuthServiceImpl {
     }
 
     async fn revoke_others(&self, principal: &Principal) -> Result<u64, AuthError> {
+        self.may_end_others(principal)?;
         let mut revoked = 0;
         for (handle, _) in self.sessions.list(principal.user_id).await? {
             if handle != principal.session

@@ -57,6 +57,7 @@ fn principal(session: &SessionId, credential: Credential) -> Principal {
         username: Username::parse("alice").expect("valid"),
         realname: Realname::parse("Alice").expect("valid"),
         session: session.handle(),
+        method: LoginMethod::Password,
         credential,
     }
 }
@@ -69,6 +70,7 @@ struct Ports {
     sessions: MockSessionStore,
     tokens: MockTokenIssuer,
     throttle: MockThrottle,
+    limit_qr_sessions: bool,
 }
 
 impl Ports {
@@ -84,6 +86,7 @@ impl Ports {
             clock: Arc::new(clock),
             session_ttl: Duration::from_secs(86_400),
             limits: LoginLimits::default(),
+            limit_qr_sessions: self.limit_qr_sessions,
         }
     }
 
@@ -489,4 +492,64 @@ async fn revoking_the_others_keeps_the_current_session() {
         .await
         .expect("revoked");
     assert_eq!(revoked, 2);
+}
+
+#[tokio::test]
+async fn a_limited_qr_session_may_end_itself_but_no_other() {
+    let qr_principal = Principal {
+        method: LoginMethod::QrCode,
+        ..principal(&sid(1), Credential::Bearer)
+    };
+    let mut ports = Ports {
+        limit_qr_sessions: true,
+        ..Ports::default()
+    };
+    ports.sessions.expect_list().never();
+    ports
+        .sessions
+        .expect_find()
+        .returning(|_| Ok(Some(alice_session(0))));
+    let own = sid(1).handle();
+    ports
+        .sessions
+        .expect_delete()
+        .withf(move |h, _| *h == own)
+        .times(1)
+        .returning(|_, _| Ok(true));
+    let service = ports.service();
+    assert!(matches!(
+        service.revoke(&qr_principal, &sid(2).handle()).await,
+        Err(AuthError::NotAllowed)
+    ));
+    assert!(matches!(
+        service.revoke_others(&qr_principal).await,
+        Err(AuthError::NotAllowed)
+    ));
+    service
+        .revoke(&qr_principal, &sid(1).handle())
+        .await
+        .expect("a session may always end itself");
+}
+
+#[tokio::test]
+async fn unlimited_qr_sessions_and_password_sessions_may_end_others() {
+    for (limited, method) in [(false, LoginMethod::QrCode), (true, LoginMethod::Password)] {
+        let mut ports = Ports {
+            limit_qr_sessions: limited,
+            ..Ports::default()
+        };
+        ports.sessions.expect_list().returning(|_| Ok(Vec::new()));
+        let caller = Principal {
+            method,
+            ..principal(&sid(1), Credential::Cookie)
+        };
+        assert_eq!(
+            ports
+                .service()
+                .revoke_others(&caller)
+                .await
+                .expect("allowed"),
+            0
+        );
+    }
 }

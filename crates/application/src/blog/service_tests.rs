@@ -1,7 +1,7 @@
 //! `BlogServiceImpl` against a mockall `MockBlogRepository`: no database.
 
 use chrono::{DateTime, TimeZone, Utc};
-use qblog_domain::auth::{Credential, SessionId};
+use qblog_domain::auth::{Credential, LoginMethod, SessionId};
 use qblog_domain::blog::MockBlogRepository;
 use qblog_domain::blog::text::escape_html;
 use qblog_domain::clock::MockClock;
@@ -19,6 +19,7 @@ fn principal(id: i64, name: &str) -> Principal {
         username: Username::parse(name).expect("valid"),
         realname: Realname::parse(name).expect("valid"),
         session: SessionId::from_random_bytes([1; 32]).handle(),
+        method: LoginMethod::Password,
         credential: Credential::Cookie,
     }
 }

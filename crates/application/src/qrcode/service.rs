@@ -114,6 +114,9 @@ pub struct QrPolicy {
     pub number_matching: NumberMatching,
     /// What counts as the same network (`qrcode.same_network_prefix_v4`, `_v6`).
     pub networks: NetworkPrefixes,
+    /// Whether a session started by a QR code may not approve QR logins itself
+    /// (`qrcode.limited_sessions`).
+    pub limited_sessions: bool,
 }
 
 impl Default for QrPolicy {
@@ -123,6 +126,7 @@ impl Default for QrPolicy {
             login_ttl: Duration::from_secs(86_400),
             number_matching: NumberMatching::default(),
             networks: NetworkPrefixes::default(),
+            limited_sessions: false,
         }
     }
 }
@@ -212,7 +216,8 @@ pub trait QrLoginService: Interface {
     ///
     /// # Errors
     /// [`QrError::Conflict`] when another user scanned it or it is past `scanned`;
-    /// [`QrError::Expired`] for an unknown or expired code.
+    /// [`QrError::Expired`] for an unknown or expired code;
+    /// [`QrError::SessionNotAllowed`] for a limited QR-code session.
     async fn scan(
         &self,
         user: &Principal,
@@ -225,8 +230,8 @@ pub trait QrLoginService: Interface {
     ///
     /// # Errors
     /// [`QrError::MatchCodeMismatch`] for a missing or wrong match code (the third
-    /// wrong one cancels the code); [`QrError::NotScanner`], [`QrError::Conflict`] or
-    /// [`QrError::Expired`].
+    /// wrong one cancels the code); [`QrError::NotScanner`], [`QrError::Conflict`],
+    /// [`QrError::Expired`] or [`QrError::SessionNotAllowed`].
     async fn confirm(
         &self,
         user: &Principal,
@@ -302,6 +307,15 @@ impl QrLoginServiceImpl {
             }
         }
         Err(QrError::Conflict)
+    }
+
+    /// Refuses a session started by a QR code, when those are limited: a phished QR
+    /// login cannot be used to approve more of them.
+    fn may_approve(&self, user: &Principal) -> Result<(), QrError> {
+        if self.policy.limited_sessions && user.method == LoginMethod::QrCode {
+            return Err(QrError::SessionNotAllowed);
+        }
+        Ok(())
     }
 
     /// Whether `token` may read code `id`: it is the token issued for the id, or —
@@ -526,6 +540,7 @@ impl QrLoginService for QrLoginServiceImpl {
         id: &QrCodeId,
         phone_ip: &str,
     ) -> Result<Scanned, QrError> {
+        self.may_approve(user)?;
         let policy = self.policy;
         let same_network = |code: &QrCode| policy.networks.same_network(&code.pc.ip, phone_ip);
         let live = self
@@ -550,6 +565,7 @@ impl QrLoginService for QrLoginServiceImpl {
         id: &QrCodeId,
         match_code: Option<MatchCode>,
     ) -> Result<LiveQrCode, QrError> {
+        self.may_approve(user)?;
         self.apply(id, |_| QrEvent::Confirm(user.user_id, match_code))
             .await
     }

@@ -21,6 +21,7 @@ fn principal(id: i64) -> Principal {
         username: Username::parse(&format!("user{id}")).expect("valid"),
         realname: Realname::parse(&format!("User {id}")).expect("valid"),
         session: SessionId::from_random_bytes([1; 32]).handle(),
+        method: LoginMethod::Password,
         credential: Credential::Bearer,
     }
 }
@@ -747,4 +748,25 @@ async fn the_pcs_session_remembers_the_pc_and_lasts_the_qr_login_lifetime() {
         .await
         .expect("checked");
     assert!(result.login.is_some());
+}
+
+#[tokio::test]
+async fn a_limited_qr_session_may_not_approve_qr_logins() {
+    let record = code(QrState::Unscanned, &issued());
+    let mut parts = Parts::new();
+    parts.policy.limited_sessions = true;
+    parts.codes.expect_get().never();
+    let service = parts.service();
+    let from_qr = Principal {
+        method: LoginMethod::QrCode,
+        ..principal(1)
+    };
+    assert!(matches!(
+        service.scan(&from_qr, &record.id, "192.0.2.1").await,
+        Err(QrError::SessionNotAllowed)
+    ));
+    assert!(matches!(
+        service.confirm(&from_qr, &record.id, None).await,
+        Err(QrError::SessionNotAllowed)
+    ));
 }

@@ -14,6 +14,10 @@ pub enum AuthError {
     /// No credential, or one that is malformed, tampered, expired, revoked or ended.
     #[error("not logged in")]
     Unauthenticated,
+    /// The caller's session may not do this (a session started by a QR code, when
+    /// `qrcode.limited_sessions` is on, may not end other sessions).
+    #[error("this session may not do that")]
+    NotAllowed,
     /// The caller has no live session with that handle (another user's counts as
     /// unknown: its existence is not the caller's business).
     #[error("no such session")]

@@ -211,6 +211,8 @@ pub struct Principal {
     pub realname: Realname,
     /// The session the credential belongs to.
     pub session: SessionHandle,
+    /// How that session was started.
+    pub method: LoginMethod,
     /// Which credential proved it.
     pub credential: Credential,
 }

@@ -18,6 +18,10 @@ pub enum QrError {
     /// The poll token does not belong to this code.
     #[error("wrong poll token")]
     WrongToken,
+    /// The caller's session may not approve QR-code logins (it was itself started by
+    /// a QR code, and `qrcode.limited_sessions` is on).
+    #[error("a session started by a QR code may not approve QR-code logins")]
+    SessionNotAllowed,
     /// The match code the phone gave is not the one the PC shows.
     #[error("wrong match code; {tries_left} tries left")]
     MatchCodeMismatch {

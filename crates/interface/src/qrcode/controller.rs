@@ -1,6 +1,8 @@
 //! `QrCodeController`: the QR-code login routes.
 
 use std::sync::Arc;
+
+use ipnet::IpNet;
 use std::time::Duration;
 
 use poem::Request;
@@ -22,7 +24,7 @@ use super::dto::{
 use super::image::{Format, render};
 use crate::ApiTags;
 use crate::lifecycle::Lifecycle;
-use crate::pipeline::filters::ApiError;
+use crate::pipeline::filters::{ApiError, ErrorCode};
 use crate::pipeline::guards::{Auth, ThrottleGuard};
 use crate::pipeline::interceptors::{Reply, SessionReply};
 use crate::pipeline::middleware::{ClientIp, RequestFacts};
@@ -42,6 +44,8 @@ pub struct QrOptions {
     pub generate_per_minute: u64,
     /// `qrcode.check_per_minute` per client IP.
     pub check_per_minute: u64,
+    /// `qrcode.allowed_networks`: where a login may be started from; empty: anywhere.
+    pub allowed_networks: Arc<Vec<IpNet>>,
     /// The instance's lifecycle: once it drains, waiting long-polls answer at once
     /// with the current state, so shutdown does not have to cut them.
     pub lifecycle: Lifecycle,
@@ -138,7 +142,15 @@ impl QrCodeController {
     /// Make a QR code for this (not logged-in) browser to show.
     #[oai(path = "/generate", method = "post")]
     async fn generate(&self, req: &Request) -> Result<Reply<GeneratedView>, ApiError> {
-        let ip = ClientIp::of(req).to_string();
+        let client = ClientIp::of(req);
+        let networks = &self.options.allowed_networks;
+        if !networks.is_empty() && !networks.iter().any(|net| net.contains(&client)) {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "a QR-code login cannot be started from this network",
+            ));
+        }
+        let ip = client.to_string();
         self.throttle
             .per_minute(
                 &format!("qrcode-generate:{ip}"),

@@ -338,6 +338,10 @@ impl From<AuthError> for ApiError {
             }
             AuthError::Unauthenticated => Self::new(ErrorCode::Unauthenticated, "please log in"),
             AuthError::UnknownSession => Self::not_found("no such session"),
+            AuthError::NotAllowed => Self::new(
+                ErrorCode::Forbidden,
+                "a session started by a QR code may end only itself; sign in with a password",
+            ),
             AuthError::Throttled { retry_after } => Self::new(
                 ErrorCode::TooManyRequests,
                 "too many failed logins, try again later",
@@ -394,6 +398,10 @@ impl From<QrError> for ApiError {
             QrError::Expired => Self::new(ErrorCode::Gone, "the QR code has expired")
                 .with_specific_code("qrcode_expired"),
             QrError::WrongToken => Self::new(ErrorCode::Forbidden, "forbidden"),
+            QrError::SessionNotAllowed => Self::new(
+                ErrorCode::Forbidden,
+                "a session started by a QR code may not approve QR-code logins; sign in with a password",
+            ),
             QrError::MatchCodeMismatch { tries_left } => Self::new(
                 ErrorCode::ValidationFailed,
                 match tries_left {

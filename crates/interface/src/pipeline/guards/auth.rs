@@ -373,7 +373,7 @@ mod guard_tests {
     use poem::{Endpoint, EndpointExt, IntoResponse};
     use poem_openapi::{OpenApi, OpenApiService};
     use qblog_application::auth::{DeviceSession, Login, LoginAttempt};
-    use qblog_domain::auth::{Credential, LoginOrigin, SessionHandle, SessionId};
+    use qblog_domain::auth::{Credential, LoginMethod, LoginOrigin, SessionHandle, SessionId};
     use qblog_domain::user::{Realname, User, UserId, Username};
 
     use super::*;
@@ -389,6 +389,7 @@ mod guard_tests {
             username: Username::parse("alice").expect("valid"),
             realname: Realname::parse("Alice").expect("valid"),
             session: SessionId::from_random_bytes([0xaa; 32]).handle(),
+            method: LoginMethod::Password,
             credential,
         }
     }
