@@ -351,6 +351,12 @@ async fn number_matching_holds_across_instances_sharing_one_redis() {
         .as_str()
         .expect("the PC's instance shows the code")
         .to_owned();
+    // Behind a load balancer the PC's next poll may reach the other instance, which
+    // recognises the poll token without having issued it.
+    assert_eq!(
+        check_data(&phone_side, &code, "").await["match_code"],
+        shown.as_str()
+    );
     let wrong = other_than(&shown);
     let (_, _, message) =
         error_of(phone(&pc_side, "confirm", &alice, &code, FAR_AWAY, Some(&wrong)).await).await;
