@@ -249,4 +249,24 @@ async fn cors_answers_configured_origins_only() {
             .get("access-control-allow-origin")
             .is_none()
     );
+    // A PC page on the allowed origin may poll with the token in its header.
+    let poll = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/qrcode/check"))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "x-poll-token")
+        .send()
+        .await
+        .expect("sent");
+    let allowed_headers = poll
+        .headers()
+        .get("access-control-allow-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(
+        allowed_headers.contains("x-poll-token"),
+        "{allowed_headers:?}"
+    );
 }

@@ -165,7 +165,12 @@ fn cors(origins: &[String]) -> poem::middleware::Cors {
         .allow_origins(origins.iter().cloned())
         .allow_credentials(true)
         .allow_methods([poem::http::Method::GET, poem::http::Method::POST])
-        .allow_headers(["content-type", "authorization", "x-request-id"])
+        .allow_headers([
+            "content-type",
+            "authorization",
+            "x-request-id",
+            "x-poll-token",
+        ])
         .expose_headers(["x-request-id", "x-total-count", "retry-after"])
         .max_age(600)
 }
