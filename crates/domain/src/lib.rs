@@ -4,7 +4,10 @@
 pub mod auth;
 pub mod blog;
 pub mod clock;
+pub mod failure;
 pub mod health;
+pub mod ids;
+pub mod paging;
 pub mod qrcode;
 pub mod store;
 pub mod throttle;

@@ -10,14 +10,12 @@ pub mod qrcode;
 pub mod user;
 
 use poem::{Endpoint, EndpointExt, Response, Route};
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::{OpenApi, OpenApiService};
 
 use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use crate::blog::BlogController;
-use crate::health::HealthController;
 use crate::pages::PagesController;
 use crate::pipeline::filters::{ExceptionFilter, RouteMethods};
 use crate::pipeline::guards::{GuardContext, origin_of};
@@ -29,33 +27,6 @@ use crate::pipeline::middleware::{
     RequestIdEndpoint, RequestIdMiddleware, SecurityHeaders,
 };
 use crate::pipeline::park::{Unpark, UnparkEndpoint};
-use crate::qrcode::QrCodeController;
-use crate::user::UserController;
-
-/// The groups operations are listed under in the API documentation.
-#[derive(Debug, Tags)]
-pub enum ApiTags {
-    /// Accounts, login and logout.
-    User,
-    /// Blogs.
-    Blog,
-    /// Logging a PC in by scanning a QR code with the phone app.
-    QrCode,
-    /// Probes and metrics for operators.
-    Operations,
-}
-
-/// Every controller, each already holding its services.
-pub struct Controllers {
-    /// Health probes.
-    pub health: HealthController,
-    /// Accounts and login.
-    pub user: UserController,
-    /// Blogs.
-    pub blog: BlogController,
-    /// QR-code login.
-    pub qrcode: QrCodeController,
-}
 
 /// Renders the metrics registry as Prometheus text.
 pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
@@ -79,6 +50,9 @@ pub struct HttpOptions {
     pub access_log: Option<Arc<dyn AccessLogSink>>,
     /// Serves `/metrics` when set.
     pub metrics: Option<MetricsRenderer>,
+    /// Routes whose requests may be parked while they wait (long-polls, see
+    /// [`pipeline::park`]); features add theirs as they are wired.
+    pub parked_paths: Vec<&'static str>,
 }
 
 /// The whole HTTP application. The layers a parked long-poll keeps — those outside
@@ -96,23 +70,14 @@ pub async fn answer(app: Arc<App>, req: poem::Request) -> Response {
         .unwrap_or_else(poem::Error::into_response)
 }
 
-/// Assembles the whole HTTP application: routes, docs and the pipeline.
-pub fn build_app(controllers: Controllers, guard: GuardContext, options: &HttpOptions) -> App {
-    let api = OpenApiService::new(
-        (
-            PagesController,
-            controllers.health,
-            controllers.user,
-            controllers.blog,
-            controllers.qrcode,
-        ),
-        "qblog",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
-        "A blog service with QR-code login. See the contract for the envelope and error codes.",
-    )
-    .server(options.public_base_url.clone());
+/// Assembles the whole HTTP application: the pages, every feature's routes (`api`, a
+/// tuple of controllers), the docs and the pipeline.
+pub fn build_app(api: impl OpenApi + 'static, guard: GuardContext, options: &HttpOptions) -> App {
+    let api = OpenApiService::new((PagesController, api), "qblog", env!("CARGO_PKG_VERSION"))
+        .description(
+            "A blog service with QR-code login. See the contract for the envelope and error codes.",
+        )
+        .server(options.public_base_url.clone());
     // The paths and methods served, for the Allow header of a 405.
     let methods = RouteMethods::from_openapi(&api.spec())
         .with("/openapi.json", &["GET"])
@@ -150,7 +115,7 @@ pub fn build_app(controllers: Controllers, guard: GuardContext, options: &HttpOp
         .with_if(!options.cors_origins.is_empty(), cors(&cors_origins))
         .with(ExceptionFilter::with_routes(methods))
         .with(SecurityHeaders)
-        .with(Unpark::for_paths(&[QrCodeController::CHECK_PATH]))
+        .with(Unpark::for_paths(&options.parked_paths))
         .with(Timing)
         .with(AccessLog::new(options.access_log.clone()))
         .with(ClientIpMiddleware::new(options.trusted_proxies.clone()))

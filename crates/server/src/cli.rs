@@ -3,11 +3,15 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use qblog_application::blog::BlogService;
 use qblog_domain::blog::{BlogError, BlogId};
 use qblog_infrastructure::database::{self, MigrationStep};
+use qblog_interface::lifecycle::Lifecycle;
 
+use crate::features::{self, BlogModuleInterface, Wiring};
 use crate::logs;
 use crate::settings::{Environment, Settings};
 use crate::startup::{self, Application};
@@ -180,10 +184,14 @@ async fn blog(settings: &Settings, action: BlogAction) -> anyhow::Result<()> {
 /// # Errors
 /// When no deleted blog has the id, or the database cannot be reached.
 pub async fn restore_blog(settings: &Settings, id: i64) -> anyhow::Result<()> {
-    let id = BlogId::parse(&id.to_string())?;
+    let id = BlogId::parse("id", &id.to_string())?;
     let db = startup::connect_database(settings).await?;
-    let (modules, _listeners) = startup::build_modules(settings, db)?;
-    match modules.blogs().restore(id).await {
+    let (core, _listeners) = startup::build_core(settings, db)?;
+    let (_lifecycle_control, lifecycle) = Lifecycle::new();
+    let mut wiring = Wiring::new(settings, core, lifecycle);
+    features::wire_all(&mut wiring)?;
+    let blogs: Arc<dyn BlogService> = wiring.module::<dyn BlogModuleInterface>()?.resolve();
+    match blogs.restore(id).await {
         Ok(()) => {
             tracing::info!(blog_id = %id, "blog restored");
             Ok(())

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod di;
+pub mod features;
 pub mod http;
 pub mod logs;
 pub mod settings;

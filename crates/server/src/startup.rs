@@ -11,24 +11,17 @@ use qblog_infrastructure::store::{
     Heartbeat, KeySpace, NoticeHub, RedisEndpoint, RedisLayout, RedisNoticeListener, RedisTimeouts,
     RedisTls, redis_breaker,
 };
-use qblog_interface::blog::BlogController;
-use qblog_interface::health::HealthController;
 use qblog_interface::lifecycle::{Lifecycle, LifecycleControl};
-use qblog_interface::pipeline::guards::{GuardContext, ThrottleGuard, origin_of};
-use qblog_interface::qrcode::{QrCodeController, QrOptions};
-use qblog_interface::user::{CookiePolicy, UserController};
-use qblog_interface::{App, Controllers, HttpOptions, build_app};
-use rand::RngCore;
+use qblog_interface::pipeline::guards::{GuardContext, origin_of};
+use qblog_interface::{App, HttpOptions, build_app};
 use secrecy::ExposeSecret;
 use tracing_appender::non_blocking::WorkerGuard;
 
-use crate::di::{self, AuthOptions, Modules, RedisResources, Resources};
+use crate::di::{self, CoreModule, RedisResources, Resources};
+use crate::features::{self, AccountsModuleInterface, Wiring};
 use crate::http;
 use crate::settings::{RedisMode, Settings};
 use crate::telemetry;
-use qblog_application::auth::LoginLimits;
-use qblog_application::qrcode::QrPolicy;
-use qblog_domain::qrcode::NetworkPrefixes;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -74,36 +67,13 @@ impl Application {
                 .context("migrations failed")?;
         }
 
-        let (modules, background) = build_modules(settings, database)?;
+        let (core, background) = build_core(settings, database)?;
         let (lifecycle_control, lifecycle) = Lifecycle::new();
-        let cookies = CookiePolicy {
-            secure: settings.auth.cookie_secure,
-        };
-        let controllers = Controllers {
-            health: HealthController::new(modules.readiness(), lifecycle.clone()),
-            user: UserController::new(
-                modules.users(),
-                modules.auth(),
-                cookies,
-                ThrottleGuard::new(modules.throttle()),
-                settings.auth.register_per_minute,
-            ),
-            blog: BlogController::new(modules.blogs()),
-            qrcode: QrCodeController::new(
-                modules.qrcodes(),
-                ThrottleGuard::new(modules.throttle()),
-                cookies,
-                QrOptions {
-                    public_base_url: settings.server.public_base_url.clone(),
-                    generate_per_minute: settings.qrcode.generate_per_minute,
-                    check_per_minute: settings.qrcode.check_per_minute,
-                    allowed_networks: Arc::new(settings.qrcode_networks()),
-                    lifecycle: lifecycle.clone(),
-                },
-            ),
-        };
+        let mut wiring = Wiring::new(settings, core, lifecycle.clone());
+        let api = features::wire_all(&mut wiring)?;
+        let accounts = wiring.module::<dyn AccountsModuleInterface>()?;
         let guard = GuardContext {
-            auth: modules.auth(),
+            auth: accounts.resolve(),
             allowed_origins: Arc::new(allowed_origins(settings)),
         };
         let (access_log, access_log_guard) = if settings.log.access_log {
@@ -118,7 +88,7 @@ impl Application {
             (None, None)
         };
         let endpoint = build_app(
-            controllers,
+            api,
             guard,
             &HttpOptions {
                 public_base_url: settings.server.public_base_url.clone(),
@@ -129,6 +99,7 @@ impl Application {
                 cors_origins: settings.server.cors_origins.clone(),
                 access_log,
                 metrics: Some(telemetry::metrics()),
+                parked_paths: wiring.parked_paths.clone(),
             },
         );
 
@@ -184,15 +155,16 @@ impl Application {
     }
 }
 
-/// Opens the store (Redis with its notice listener, or embedded) and builds every
-/// module over it and `database`. The listeners must live as long as the modules.
+/// Opens the store (Redis with its notice listener, or embedded) and builds the core
+/// module over it and `database`; `features::wire_all` builds the features over it.
+/// The listeners must live as long as the modules.
 ///
 /// # Errors
-/// When `redis.url` is not a valid Redis URL.
-pub fn build_modules(
+/// When the Redis layout the settings name is unusable.
+pub fn build_core(
     settings: &Settings,
     database: sea_orm::DatabaseConnection,
-) -> anyhow::Result<(Modules, Vec<RedisNoticeListener>)> {
+) -> anyhow::Result<(Arc<dyn CoreModule>, Vec<RedisNoticeListener>)> {
     let mut background = Vec::new();
     let redis = if settings.uses_embedded_store() {
         None
@@ -233,15 +205,12 @@ pub fn build_modules(
             breaker,
         })
     };
-    let modules = Modules::build(
-        di::core_module(Resources {
-            database,
-            query_timeout: Duration::from_millis(settings.database.query_timeout_ms),
-            redis,
-        }),
-        auth_options(settings),
-    );
-    Ok((modules, background))
+    let core = di::core_module(Resources {
+        database,
+        query_timeout: Duration::from_millis(settings.database.query_timeout_ms),
+        redis,
+    });
+    Ok((core, background))
 }
 
 /// The Redis layout the settings name, and the setting to blame when it is unusable.
@@ -293,54 +262,6 @@ fn redis_tls(settings: &Settings) -> anyhow::Result<RedisTls> {
         ca,
         client: cert.zip(key),
     })
-}
-
-/// The accounts module's parameters. Without `auth.jwt_secret` (allowed outside
-/// production only; `Settings::validate` refuses it there) a random key is made, and
-/// tokens then die with the process and do not cross instances.
-fn auth_options(settings: &Settings) -> AuthOptions {
-    let jwt_secret = match &settings.auth.jwt_secret {
-        Some(secret) => secret.expose_secret().as_bytes().to_vec(),
-        None => {
-            tracing::warn!(
-                "auth.jwt_secret is not set: using a random key for this process; \
-                 bearer tokens will not survive a restart or work on other instances"
-            );
-            let mut key = vec![0u8; 32];
-            rand::rng().fill_bytes(&mut key);
-            key
-        }
-    };
-    let hash_concurrency = match settings.auth.hash_concurrency {
-        0 => std::thread::available_parallelism().map_or(2, usize::from),
-        n => n,
-    };
-    let session_ttl = Duration::from_secs(settings.auth.session_ttl_secs);
-    let qrcode = &settings.qrcode;
-    AuthOptions {
-        jwt_secret,
-        token_ttl: Duration::from_secs(settings.auth.token_ttl_secs),
-        session_ttl,
-        login_limits: LoginLimits {
-            per_user_and_client: settings.auth.max_failed_logins,
-            per_client: settings.auth.max_failed_logins_per_ip,
-            per_user: settings.auth.max_failed_logins_per_user,
-            window: Duration::from_secs(settings.auth.failed_login_window_secs),
-        },
-        hash_concurrency,
-        qrcode: QrPolicy {
-            ttl: Duration::from_secs(qrcode.ttl_secs),
-            login_ttl: qrcode
-                .login_ttl_secs
-                .map_or(session_ttl, Duration::from_secs),
-            number_matching: qrcode.number_matching(),
-            networks: NetworkPrefixes {
-                v4: qrcode.same_network_prefix_v4,
-                v6: qrcode.same_network_prefix_v6,
-            },
-            limited_sessions: qrcode.limited_sessions,
-        },
-    }
 }
 
 /// Origins whose pages may make cookie-authenticated unsafe requests.

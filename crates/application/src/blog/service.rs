@@ -7,9 +7,10 @@ use async_trait::async_trait;
 use qblog_domain::auth::Principal;
 use qblog_domain::blog::{
     Blog, BlogChanges, BlogContent, BlogError, BlogId, BlogPage, BlogQuery, BlogRepository,
-    BlogTitle, Keyword, NewBlog, Page,
+    BlogTitle, Keyword, NewBlog,
 };
 use qblog_domain::clock::Clock;
+use qblog_domain::paging::Page;
 use qblog_domain::user::{UserRepository, Username};
 use shaku::{Component, Interface};
 

@@ -30,3 +30,13 @@ impl From<UserError> for BlogError {
         }
     }
 }
+
+impl crate::failure::Failure for BlogError {
+    fn unavailable(why: String) -> Self {
+        Self::Unavailable(why)
+    }
+
+    fn unexpected(err: anyhow::Error) -> Self {
+        Self::Unexpected(err)
+    }
+}

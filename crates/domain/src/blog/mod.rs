@@ -9,7 +9,7 @@ pub mod text;
 pub use error::BlogError;
 pub use model::{
     Blog, BlogChanges, BlogContent, BlogId, BlogPage, BlogQuery, BlogTitle, Keyword, MAX_NESTING,
-    NewBlog, Page,
+    NewBlog,
 };
 pub use ports::BlogRepository;
 

@@ -5,6 +5,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::text;
+use crate::ids::parse_id;
+use crate::paging::{Page, Paged};
 use crate::user::{UserId, Username};
 use crate::validation::{FieldError, char_count_between, no_invisible_controls, no_nul};
 
@@ -13,15 +15,12 @@ use crate::validation::{FieldError, char_count_between, no_invisible_controls, n
 pub struct BlogId(pub i64);
 
 impl BlogId {
-    /// Parses an id from a query string: a positive integer.
+    /// Parses an id from a query string: a positive integer, named `field` in errors.
     ///
     /// # Errors
-    /// A [`FieldError`] for `id` otherwise.
-    pub fn parse(value: &str) -> Result<Self, FieldError> {
-        match value.trim().parse::<i64>() {
-            Ok(id) if id > 0 => Ok(Self(id)),
-            _ => Err(FieldError::new("id", "must be a positive integer")),
-        }
+    /// A [`FieldError`] for `field` otherwise.
+    pub fn parse(field: &'static str, value: &str) -> Result<Self, FieldError> {
+        parse_id(field, value).map(Self)
     }
 }
 
@@ -201,58 +200,6 @@ impl Keyword {
     }
 }
 
-/// One page of a listing: 1-based number and size (1 to 100).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    number: u32,
-    size: u32,
-}
-
-impl Page {
-    /// The size used when none is asked for.
-    pub const DEFAULT_SIZE: u32 = 20;
-    /// The largest size.
-    pub const MAX_SIZE: u32 = 100;
-
-    /// Checks a page request.
-    ///
-    /// # Errors
-    /// A [`FieldError`] for `page` (below 1) or `page_size` (outside 1 to 100).
-    pub fn new(number: u32, size: u32) -> Result<Self, FieldError> {
-        if number == 0 {
-            return Err(FieldError::new("page", "must be at least 1"));
-        }
-        if size == 0 || size > Self::MAX_SIZE {
-            return Err(FieldError::new("page_size", "must be between 1 and 100"));
-        }
-        Ok(Self { number, size })
-    }
-
-    /// The page number, from 1.
-    pub fn number(self) -> u32 {
-        self.number
-    }
-
-    /// Items per page.
-    pub fn size(self) -> u32 {
-        self.size
-    }
-
-    /// How many items come before this page.
-    pub fn offset(self) -> u64 {
-        u64::from(self.number - 1) * u64::from(self.size)
-    }
-}
-
-impl Default for Page {
-    fn default() -> Self {
-        Self {
-            number: 1,
-            size: Self::DEFAULT_SIZE,
-        }
-    }
-}
-
 /// Which live blogs to list, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BlogQuery {
@@ -265,13 +212,7 @@ pub struct BlogQuery {
 }
 
 /// A page of blogs and how many match in all.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlogPage {
-    /// The blogs on this page, newest first.
-    pub items: Vec<Blog>,
-    /// All matches across pages.
-    pub total: u64,
-}
+pub type BlogPage = Paged<Blog>;
 
 #[cfg(test)]
 mod tests {
@@ -279,9 +220,12 @@ mod tests {
 
     #[test]
     fn ids_are_positive_integers() {
-        assert_eq!(BlogId::parse("42").ok(), Some(BlogId(42)));
+        assert_eq!(BlogId::parse("id", "42").ok(), Some(BlogId(42)));
         for bad in ["0", "-1", "abc", "1 OR 1=1", "", "99999999999999999999"] {
-            assert_eq!(BlogId::parse(bad).expect_err(bad).field, "id");
+            assert_eq!(
+                BlogId::parse("blog_id", bad).expect_err(bad).field,
+                "blog_id"
+            );
         }
     }
 
@@ -353,19 +297,5 @@ mod tests {
         assert!(Keyword::parse("a\0b").is_err());
         let keyword = Keyword::parse("ÉCLAIR").expect("valid").expect("some");
         assert_eq!(keyword.folded(), "éclair");
-    }
-
-    #[test]
-    fn paging_arithmetic() {
-        assert_eq!(Page::new(1, 20).expect("valid").offset(), 0);
-        assert_eq!(Page::new(3, 20).expect("valid").offset(), 40);
-        assert_eq!(
-            Page::new(u32::MAX, 100).expect("valid").offset(),
-            u64::from(u32::MAX - 1) * 100
-        );
-        assert_eq!(Page::new(0, 20).expect_err("page 0").field, "page");
-        assert_eq!(Page::new(1, 0).expect_err("size 0").field, "page_size");
-        assert_eq!(Page::new(1, 101).expect_err("size 101").field, "page_size");
-        assert_eq!(Page::default(), Page::new(1, 20).expect("valid"));
     }
 }

@@ -13,3 +13,13 @@ pub enum UserError {
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
+
+impl crate::failure::Failure for UserError {
+    fn unavailable(why: String) -> Self {
+        Self::Unavailable(why)
+    }
+
+    fn unexpected(err: anyhow::Error) -> Self {
+        Self::Unexpected(err)
+    }
+}

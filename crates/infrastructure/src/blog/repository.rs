@@ -13,13 +13,13 @@ use qblog_domain::blog::{
 use qblog_domain::user::{UserId, Username};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set,
 };
 use shaku::Component;
 
 use super::entity::{self, Column, DELETED, Entity, LIVE};
-use crate::database::{DatabasePool, is_unavailable};
+use crate::database::{DatabasePool, db_error};
 
 /// The escape character of keyword patterns: not `\`, which MySQL and PostgreSQL
 /// treat specially by default.
@@ -52,14 +52,6 @@ impl SeaOrmBlogRepository {
     /// A repository over `pool` (outside the DI container: tools and tests).
     pub fn new(pool: Arc<dyn DatabasePool>) -> Self {
         Self { pool }
-    }
-}
-
-fn db_error(err: DbErr) -> BlogError {
-    if is_unavailable(&err) {
-        BlogError::Unavailable(err.to_string())
-    } else {
-        BlogError::Unexpected(anyhow::Error::new(err).context("blogs query failed"))
     }
 }
 
@@ -114,7 +106,7 @@ impl BlogRepository for SeaOrmBlogRepository {
             ))),
         }
         .insert(self.pool.connection());
-        let row = self.pool.run(insert).await.map_err(db_error)?;
+        let row = self.pool.run(insert).await.map_err(db_error::<BlogError>)?;
         to_blog(row)
     }
 
@@ -125,7 +117,7 @@ impl BlogRepository for SeaOrmBlogRepository {
         self.pool
             .run(query)
             .await
-            .map_err(db_error)?
+            .map_err(db_error::<BlogError>)?
             .map(to_blog)
             .transpose()
     }
@@ -136,14 +128,14 @@ impl BlogRepository for SeaOrmBlogRepository {
             .pool
             .run(matching(query).count(db))
             .await
-            .map_err(db_error)?;
+            .map_err(db_error::<BlogError>)?;
         let rows = matching(query)
             .order_by_desc(Column::CreatedAt)
             .order_by_desc(Column::Id)
             .offset(query.page.offset())
             .limit(u64::from(query.page.size()))
             .all(db);
-        let rows = self.pool.run(rows).await.map_err(db_error)?;
+        let rows = self.pool.run(rows).await.map_err(db_error::<BlogError>)?;
         Ok(BlogPage {
             items: rows.into_iter().map(to_blog).collect::<Result<_, _>>()?,
             total,
@@ -169,7 +161,7 @@ impl BlogRepository for SeaOrmBlogRepository {
             .filter(Column::Id.eq(id.0))
             .filter(Column::State.eq(LIVE))
             .exec(db);
-        let result = self.pool.run(result).await.map_err(db_error)?;
+        let result = self.pool.run(result).await.map_err(db_error::<BlogError>)?;
         if result.rows_affected == 0 {
             return Ok(None);
         }
@@ -183,7 +175,7 @@ impl BlogRepository for SeaOrmBlogRepository {
             .filter(Column::Id.eq(id.0))
             .filter(Column::State.eq(LIVE))
             .exec(self.pool.connection());
-        let result = self.pool.run(result).await.map_err(db_error)?;
+        let result = self.pool.run(result).await.map_err(db_error::<BlogError>)?;
         Ok(result.rows_affected > 0)
     }
 
@@ -195,7 +187,7 @@ impl BlogRepository for SeaOrmBlogRepository {
             .filter(Column::Id.eq(id.0))
             .filter(Column::State.eq(DELETED))
             .exec(self.pool.connection());
-        let result = self.pool.run(result).await.map_err(db_error)?;
+        let result = self.pool.run(result).await.map_err(db_error::<BlogError>)?;
         Ok(result.rows_affected > 0)
     }
 }

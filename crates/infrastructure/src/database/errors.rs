@@ -2,10 +2,22 @@
 
 use std::time::Duration;
 
+use qblog_domain::failure::Failure;
 use sea_orm::sqlx;
 use sea_orm::{DbErr, RuntimeErr};
 
 use crate::resilience::Outage;
+
+/// A database error as the feature's error `E`: an outage (503) when the database did
+/// not answer ([`is_unavailable`]), anything else unexpected (500, logged with the
+/// cause). Every repository maps its errors with this: `.map_err(db_error)`.
+pub fn db_error<E: Failure>(err: DbErr) -> E {
+    if is_unavailable(&err) {
+        E::unavailable(err.to_string())
+    } else {
+        E::unexpected(anyhow::Error::new(err).context("a database query failed"))
+    }
+}
 
 /// Whether the error means "the database did not answer" rather than a bug or a
 /// refusal: the pool could not hand out a connection, the connection broke (also in

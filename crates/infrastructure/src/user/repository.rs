@@ -8,13 +8,11 @@ use chrono::{DateTime, Utc};
 use qblog_domain::user::{
     NewUser, PasswordHash, Realname, User, UserError, UserId, UserRepository, Username,
 };
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, Set};
 use shaku::Component;
 
 use super::entity::{self, Column, Entity};
-use crate::database::{DatabasePool, is_unavailable, is_unique_violation};
+use crate::database::{DatabasePool, db_error, is_unique_violation};
 
 /// Users stored with SeaORM on SQLite, PostgreSQL or MySQL.
 #[derive(Component)]
@@ -28,14 +26,6 @@ impl SeaOrmUserRepository {
     /// A repository over `pool` (outside the DI container: tools and tests).
     pub fn new(pool: Arc<dyn DatabasePool>) -> Self {
         Self { pool }
-    }
-}
-
-fn db_error(err: DbErr) -> UserError {
-    if is_unavailable(&err) {
-        UserError::Unavailable(err.to_string())
-    } else {
-        UserError::Unexpected(anyhow::Error::new(err).context("users query failed"))
     }
 }
 
@@ -84,14 +74,14 @@ impl UserRepository for SeaOrmUserRepository {
         let query = Entity::find()
             .filter(Column::UsernameKey.eq(username.key()))
             .one(self.pool.connection());
-        let row = self.pool.run(query).await.map_err(db_error)?;
+        let row = self.pool.run(query).await.map_err(db_error::<UserError>)?;
         row.map(|row| Ok((to_user(&row)?, PasswordHash::new(row.password_hash))))
             .transpose()
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, UserError> {
         let query = Entity::find_by_id(id.0).one(self.pool.connection());
-        let row = self.pool.run(query).await.map_err(db_error)?;
+        let row = self.pool.run(query).await.map_err(db_error::<UserError>)?;
         row.as_ref().map(to_user).transpose()
     }
 }

@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
+use poem_openapi::{OpenApi, Tags};
 use qblog_application::blog::{BlogListRequest, BlogService};
-use qblog_domain::blog::{BlogId, Keyword, Page};
+use qblog_domain::blog::{BlogId, Keyword};
+use qblog_domain::paging::Page;
 use qblog_domain::user::Username;
 
 use super::dto::{BlogRequest, BlogView, CreatedBlog};
-use crate::ApiTags;
 use crate::pipeline::filters::ApiError;
 use crate::pipeline::guards::{Auth, OptionalAuth};
 use crate::pipeline::interceptors::{PagedReply, Reply};
@@ -27,14 +27,14 @@ impl BlogController {
     }
 }
 
-fn page(page: Option<u32>, size: Option<u32>) -> Result<Page, ApiError> {
-    Ok(Page::new(
-        page.unwrap_or(1),
-        size.unwrap_or(Page::DEFAULT_SIZE),
-    )?)
+/// The group the routes are listed under in the API documentation.
+#[derive(Debug, Tags)]
+pub enum BlogTags {
+    /// Blogs.
+    Blog,
 }
 
-#[OpenApi(prefix_path = "/api/blog", tag = "ApiTags::Blog")]
+#[OpenApi(prefix_path = "/api/blog", tag = "BlogTags::Blog")]
 impl BlogController {
     /// List live blogs, newest first; the total number of matches is in `X-Total-Count`.
     #[oai(path = "/list", method = "get")]
@@ -56,7 +56,7 @@ impl BlogController {
             Some(text) => Keyword::parse(text)?,
             None => None,
         };
-        let page = self::page(page.0, page_size.0)?;
+        let page = Page::from_query(page.0, page_size.0)?;
         let result = if isadmin.0.as_deref() == Some("1") {
             let auth = auth.require()?;
             self.blogs.list_own(auth.principal(), keyword, page).await?
@@ -82,7 +82,7 @@ impl BlogController {
     /// One live blog.
     #[oai(path = "/detail", method = "get")]
     async fn detail(&self, id: Query<String>) -> Result<Reply<BlogView>, ApiError> {
-        let blog = self.blogs.detail(BlogId::parse(&id.0)?).await?;
+        let blog = self.blogs.detail(BlogId::parse("id", &id.0)?).await?;
         Ok(Reply::new(BlogView::from(&blog)))
     }
 
@@ -105,7 +105,7 @@ impl BlogController {
         id: Query<String>,
         body: Valid<BlogRequest>,
     ) -> Result<Reply<BlogView>, ApiError> {
-        let id = BlogId::parse(&id.0)?;
+        let id = BlogId::parse("id", &id.0)?;
         let blog = self.blogs.update(auth.principal(), id, body.0).await?;
         Ok(Reply::new(BlogView::from(&blog)))
     }
@@ -113,7 +113,7 @@ impl BlogController {
     /// Delete a blog (its author only); an operator can restore it.
     #[oai(path = "/del", method = "post")]
     async fn delete(&self, auth: Auth, id: Query<String>) -> Result<Reply<Option<bool>>, ApiError> {
-        let id = BlogId::parse(&id.0)?;
+        let id = BlogId::parse("id", &id.0)?;
         self.blogs.delete(auth.principal(), id).await?;
         Ok(Reply::new(None))
     }

@@ -2,6 +2,7 @@
 
 mod controller;
 mod dto;
+mod errors;
 
 pub use controller::BlogController;
 pub use dto::{BlogRequest, BlogView, CreatedBlog};

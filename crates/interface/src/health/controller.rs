@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Object, OpenApi, Tags};
 use qblog_application::health::{DependencyStatus, ReadinessService};
 
-use crate::ApiTags;
 use crate::lifecycle::Lifecycle;
 use crate::pipeline::filters::ApiError;
 use crate::pipeline::interceptors::Reply;
@@ -40,7 +39,14 @@ impl HealthController {
     }
 }
 
-#[OpenApi(tag = "ApiTags::Operations")]
+/// The group the routes are listed under in the API documentation.
+#[derive(Debug, Tags)]
+pub enum OperationsTags {
+    /// Probes and metrics for operators.
+    Operations,
+}
+
+#[OpenApi(tag = "OperationsTags::Operations")]
 impl HealthController {
     /// Liveness: answers 200 while the process serves requests.
     #[oai(path = "/health/live", method = "get")]

@@ -13,7 +13,7 @@ use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::{Binary, Payload};
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
 use poem_openapi::types::Type;
-use poem_openapi::{ApiResponse, OpenApi};
+use poem_openapi::{ApiResponse, OpenApi, Tags};
 use qblog_application::qrcode::{CheckOutcome, CheckRequest, QrLoginService};
 use qblog_domain::qrcode::{PollToken, QrCodeId, QrError, QrStatus};
 
@@ -22,7 +22,6 @@ use super::dto::{
     StatusView,
 };
 use super::image::{Format, render};
-use crate::ApiTags;
 use crate::lifecycle::Lifecycle;
 use crate::pipeline::filters::{ApiError, ErrorCode};
 use crate::pipeline::guards::{Auth, ThrottleGuard};
@@ -137,7 +136,14 @@ fn counting_expiry(err: QrError) -> ApiError {
     err.into()
 }
 
-#[OpenApi(prefix_path = "/api/qrcode", tag = "ApiTags::QrCode")]
+/// The group the routes are listed under in the API documentation.
+#[derive(Debug, Tags)]
+pub enum QrCodeTags {
+    /// Logging a PC in by scanning a QR code with the phone app.
+    QrCode,
+}
+
+#[OpenApi(prefix_path = "/api/qrcode", tag = "QrCodeTags::QrCode")]
 impl QrCodeController {
     /// Make a QR code for this (not logged-in) browser to show.
     #[oai(path = "/generate", method = "post")]

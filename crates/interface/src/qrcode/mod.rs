@@ -2,6 +2,7 @@
 
 mod controller;
 mod dto;
+mod errors;
 mod image;
 
 pub use controller::{QrCodeController, QrOptions};

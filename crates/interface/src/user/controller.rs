@@ -7,7 +7,7 @@ use poem::Request;
 use poem::http::HeaderValue;
 use poem::http::header::SET_COOKIE;
 use poem::web::cookie::{Cookie, SameSite};
-use poem_openapi::OpenApi;
+use poem_openapi::{OpenApi, Tags};
 use qblog_application::auth::{AuthService, Client, Login, LoginAttempt};
 use qblog_application::user::UserService;
 use qblog_domain::auth::{AuthError, Credential};
@@ -15,7 +15,6 @@ use qblog_domain::auth::{AuthError, Credential};
 use super::dto::{
     LoginRequest, LoginView, RegisterRequest, RevokeRequest, RevokedView, SessionView, UserView,
 };
-use crate::ApiTags;
 use crate::pipeline::filters::ApiError;
 use crate::pipeline::guards::{Auth, SESSION_COOKIE, ThrottleGuard};
 use crate::pipeline::interceptors::{Reply, SessionReply};
@@ -82,7 +81,14 @@ impl UserController {
     }
 }
 
-#[OpenApi(prefix_path = "/api/user", tag = "ApiTags::User")]
+/// The group the routes are listed under in the API documentation.
+#[derive(Debug, Tags)]
+pub enum UserTags {
+    /// Accounts, login and logout, signed-in devices.
+    User,
+}
+
+#[OpenApi(prefix_path = "/api/user", tag = "UserTags::User")]
 impl UserController {
     /// Register an account.
     #[oai(path = "/register", method = "post")]

@@ -2,6 +2,7 @@
 
 mod controller;
 mod dto;
+mod errors;
 
 pub use controller::{CookiePolicy, UserController};
 pub use dto::{LoginRequest, LoginView, RegisterRequest, UserView};

@@ -9,10 +9,7 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registr
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
 use qblog_domain::auth::AuthError;
-use qblog_domain::blog::BlogError;
-use qblog_domain::qrcode::QrError;
 use qblog_domain::store::StoreError;
-use qblog_domain::user::UserError;
 use qblog_domain::validation::FieldError;
 
 /// Seconds a client is asked to wait after a 503.
@@ -169,6 +166,12 @@ impl ApiError {
         Self::new(ErrorCode::Internal, "internal error").with_cause(cause)
     }
 
+    /// 503 for a dependency that is down (a feature error's `Unavailable`): a general
+    /// message for the client, the cause for the log.
+    pub fn outage(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::unavailable("a dependency is unavailable, retry later").with_cause(cause)
+    }
+
     /// 503: a dependency is down; clients are told when to retry.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Unavailable, message).with_retry_after(UNAVAILABLE_RETRY_AFTER_SECS)
@@ -315,9 +318,7 @@ impl ApiResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Unavailable(_) => {
-                Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
-            }
+            StoreError::Unavailable(_) => Self::outage(err),
             StoreError::Unexpected(_) => Self::internal(err),
         }
     }
@@ -347,80 +348,16 @@ impl From<AuthError> for ApiError {
                 "too many failed logins, try again later",
             )
             .with_retry_after(retry_after.as_secs().max(1)),
-            AuthError::Unavailable(_) => {
-                Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
-            }
+            AuthError::Unavailable(_) => Self::outage(err),
             AuthError::Unexpected(_) => Self::internal(err),
-        }
-    }
-}
-
-impl From<UserError> for ApiError {
-    fn from(err: UserError) -> Self {
-        match err {
-            UserError::UsernameTaken => Self::new(ErrorCode::Conflict, "the username is taken")
-                .with_specific_code("username_taken"),
-            UserError::Unavailable(_) => {
-                Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
-            }
-            UserError::Unexpected(_) => Self::internal(err),
-        }
-    }
-}
-
-impl From<BlogError> for ApiError {
-    fn from(err: BlogError) -> Self {
-        match err {
-            BlogError::NotFound => Self::not_found("no such blog"),
-            BlogError::NotAuthor => {
-                Self::new(ErrorCode::Forbidden, "only the author may change this blog")
-            }
-            BlogError::Unavailable(_) => {
-                Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
-            }
-            BlogError::Unexpected(_) => Self::internal(err),
-        }
-    }
-}
-
-impl From<QrError> for ApiError {
-    fn from(err: QrError) -> Self {
-        match err {
-            QrError::Conflict => Self::new(
-                ErrorCode::Conflict,
-                "the QR code is not in a state that allows this",
-            )
-            .with_specific_code("qrcode_state_conflict"),
-            QrError::NotScanner => Self::new(
-                ErrorCode::Forbidden,
-                "only the user who scanned the code may do that",
-            ),
-            QrError::Expired => Self::new(ErrorCode::Gone, "the QR code has expired")
-                .with_specific_code("qrcode_expired"),
-            QrError::WrongToken => Self::new(ErrorCode::Forbidden, "forbidden"),
-            QrError::SessionNotAllowed => Self::new(
-                ErrorCode::Forbidden,
-                "a session started by a QR code may not approve QR-code logins; sign in with a password",
-            ),
-            QrError::MatchCodeMismatch { tries_left } => Self::new(
-                ErrorCode::ValidationFailed,
-                match tries_left {
-                    0 => "wrong match code; the login was cancelled".to_owned(),
-                    1 => "enter the two digits the computer shows; 1 try left".to_owned(),
-                    n => format!("enter the two digits the computer shows; {n} tries left"),
-                },
-            )
-            .with_specific_code("match_code_mismatch"),
-            QrError::Unavailable(_) => {
-                Self::unavailable("a dependency is unavailable, retry later").with_cause(err)
-            }
-            QrError::Unexpected(_) => Self::internal(err),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use qblog_domain::user::UserError;
+
     use super::*;
 
     #[test]
