@@ -141,6 +141,9 @@ pub fn classify(err: poem::Error) -> ApiError {
             Err(err) => ApiError::internal(err.to_string()),
         };
     }
+    if let Some(param) = err.downcast_ref::<poem_openapi::error::ParseParamError>() {
+        return ApiError::validation(param.name, parameter_problem(&param.reason));
+    }
     let status = err.status();
     let code = ErrorCode::for_status(status);
     match code {
@@ -165,6 +168,31 @@ pub fn classify(err: poem::Error) -> ApiError {
         ErrorCode::ValidationFailed => ApiError::new(code, err.to_string()).with_status(status),
         _ => ApiError::new(code, err.to_string()),
     }
+}
+
+/// What a query, header or cookie parameter the framework could not parse must be, in
+/// words (its own reason names Rust types and quotes parsers).
+fn parameter_problem(reason: &str) -> &'static str {
+    if reason.contains("expects an input value") {
+        return "is required";
+    }
+    const TYPES: [(&str, &str); 8] = [
+        (
+            "integer(uint32)",
+            "must be a whole number from 0 to 4294967295",
+        ),
+        ("integer(uint64)", "must be a whole number from 0 up"),
+        ("integer(uint16)", "must be a whole number from 0 to 65535"),
+        ("integer(int32)", "must be a whole number"),
+        ("integer(int64)", "must be a whole number"),
+        ("integer", "must be a whole number"),
+        ("number", "must be a number"),
+        ("boolean", "must be true or false"),
+    ];
+    TYPES
+        .iter()
+        .find(|(ty, _)| reason.contains(&format!("\"{ty}\"")))
+        .map_or("has an invalid value", |(_, words)| *words)
 }
 
 /// Logs the failure once (the request span adds the id) and counts service faults.
@@ -281,6 +309,35 @@ mod tests {
             "{b}"
         );
         assert!(routes.allowed("/c").is_none());
+    }
+
+    #[test]
+    fn a_parameter_the_framework_cannot_parse_is_named_in_plain_words() {
+        let cases = [
+            (
+                "failed to parse \"integer(uint32)\": invalid digit found in string \
+                 (occurred while parsing \"optional_integer(uint32)\")",
+                "page: must be a whole number from 0 to 4294967295",
+            ),
+            (
+                "Type \"string\" expects an input value.",
+                "page: is required",
+            ),
+            (
+                "failed to parse \"boolean\": nope",
+                "page: must be true or false",
+            ),
+            ("something new", "page: has an invalid value"),
+        ];
+        for (reason, message) in cases {
+            let err = poem::Error::from(poem_openapi::error::ParseParamError {
+                name: "page",
+                reason: reason.to_owned(),
+            });
+            let api = classify(err);
+            assert_eq!(api.status().as_u16(), 400);
+            assert_eq!(api.message(), message);
+        }
     }
 
     #[test]

@@ -144,21 +144,38 @@ fn mistyped_field<T: ParseFromJSON>(value: &Value) -> Option<(&'static str, &'st
     let schema = schema_of::<T>()?;
     schema.properties.iter().find_map(|(name, property)| {
         let given = value.get(name).filter(|v| !v.is_null())?;
-        let ty = match property {
-            MetaSchemaRef::Inline(schema) => schema.ty,
-            MetaSchemaRef::Reference(_) => "object",
+        let (ty, format) = match property {
+            MetaSchemaRef::Inline(schema) => (schema.ty, schema.format),
+            MetaSchemaRef::Reference(_) => ("object", None),
         };
-        let (fits, words) = match ty {
-            "string" => (given.is_string(), "a string"),
-            "integer" => (given.is_i64() || given.is_u64(), "an integer"),
-            "number" => (given.is_number(), "a number"),
-            "boolean" => (given.is_boolean(), "true or false"),
-            "array" => (given.is_array(), "an array"),
-            "object" => (given.is_object(), "an object"),
-            _ => (true, ""),
+        let (fits, words) = match (ty, format) {
+            ("integer", Some("int32")) => (
+                given.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+                "a whole number from -2147483648 to 2147483647",
+            ),
+            ("integer", Some("uint32")) => (
+                given.as_u64().is_some_and(|n| u32::try_from(n).is_ok()),
+                "a whole number from 0 to 4294967295",
+            ),
+            ("integer", Some("int64")) => (given.is_i64(), "a whole number"),
+            ("integer", Some("uint64")) => (given.is_u64(), "a whole number from 0 up"),
+            (ty, _) => fits(ty, given),
         };
         (!fits).then_some((*name, words))
     })
+}
+
+/// Whether `given` is a JSON value of the schema type `ty`, and the type in words.
+fn fits(ty: &str, given: &Value) -> (bool, &'static str) {
+    match ty {
+        "string" => (given.is_string(), "a string"),
+        "integer" => (given.is_i64() || given.is_u64(), "an integer"),
+        "number" => (given.is_number(), "a number"),
+        "boolean" => (given.is_boolean(), "true or false"),
+        "array" => (given.is_array(), "an array"),
+        "object" => (given.is_object(), "an object"),
+        _ => (true, ""),
+    }
 }
 
 #[cfg(test)]
@@ -172,6 +189,7 @@ mod tests {
     struct Sample {
         name: String,
         count: u32,
+        blog_id: Option<i64>,
         ratio: Option<f64>,
         flag: Option<bool>,
     }
@@ -181,8 +199,31 @@ mod tests {
         for (body, field, words) in [
             (json!({"name": 5, "count": 1}), "name", "a string"),
             (json!({"name": ["x"], "count": 1}), "name", "a string"),
-            (json!({"name": "x", "count": "1"}), "count", "an integer"),
-            (json!({"name": "x", "count": 1.5}), "count", "an integer"),
+            (
+                json!({"name": "x", "count": "1"}),
+                "count",
+                "a whole number from 0 to 4294967295",
+            ),
+            (
+                json!({"name": "x", "count": 1.5}),
+                "count",
+                "a whole number from 0 to 4294967295",
+            ),
+            (
+                json!({"name": "x", "count": -1}),
+                "count",
+                "a whole number from 0 to 4294967295",
+            ),
+            (
+                json!({"name": "x", "count": 1, "blog_id": "seven"}),
+                "blog_id",
+                "a whole number",
+            ),
+            (
+                json!({"name": "x", "count": 1, "blog_id": 1e30}),
+                "blog_id",
+                "a whole number",
+            ),
             (
                 json!({"name": "x", "count": 1, "ratio": "0.5"}),
                 "ratio",
