@@ -5,13 +5,13 @@
 //! ASCII only ("Éclair" was not found by "éclair"), and titles are stored HTML-escaped
 //! ("Tom & Jerry" was not found at all). The column holds the title's and the content's
 //! text as a reader sees it, lower-cased by qblog itself
-//! (`qblog_domain::blog::text::search_text`); keywords are folded the same way and
+//! (`qblog_domain::text::search_text`); keywords are folded the same way and
 //! matched with a plain `LIKE`. On MySQL the column compares bytes (`utf8mb4_bin`):
 //! its default collations would also ignore accents.
 //!
 //! Existing rows are filled in here, in batches by id.
 
-use qblog_domain::blog::text::search_text;
+use qblog_domain::text::search_text;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
 

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod paging;
 pub mod qrcode;
 pub mod store;
+pub mod text;
 pub mod throttle;
 pub mod user;
 pub mod validation;

@@ -7,11 +7,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use qblog_domain::blog::text::escape_html;
 use qblog_domain::blog::{
     BlogChanges, BlogContent, BlogQuery, BlogRepository, BlogTitle, Keyword, NewBlog,
 };
 use qblog_domain::paging::Page;
+use qblog_domain::text::escape_html;
 use qblog_domain::user::{NewUser, PasswordHash, Realname, User, UserRepository, Username};
 use qblog_infrastructure::blog::SeaOrmBlogRepository;
 use qblog_infrastructure::database::{self, DatabaseOptions, MigrationStep, SeaOrmPool};

@@ -3,8 +3,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use qblog_domain::auth::{Credential, LoginMethod, SessionId};
 use qblog_domain::blog::MockBlogRepository;
-use qblog_domain::blog::text::escape_html;
 use qblog_domain::clock::MockClock;
+use qblog_domain::text::escape_html;
 use qblog_domain::user::{MockUserRepository, PasswordHash, Realname, User, UserId};
 
 use super::*;

@@ -4,12 +4,10 @@
 mod error;
 mod model;
 mod ports;
-pub mod text;
 
 pub use error::BlogError;
 pub use model::{
-    Blog, BlogChanges, BlogContent, BlogId, BlogPage, BlogQuery, BlogTitle, Keyword, MAX_NESTING,
-    NewBlog,
+    Blog, BlogChanges, BlogContent, BlogId, BlogPage, BlogQuery, BlogTitle, Keyword, NewBlog,
 };
 pub use ports::BlogRepository;
 

@@ -4,11 +4,11 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::text;
 use crate::ids::parse_id;
 use crate::paging::{Page, Paged};
+use crate::text;
 use crate::user::{UserId, Username};
-use crate::validation::{FieldError, char_count_between, no_invisible_controls, no_nul};
+use crate::validation::{FieldError, char_count_between, no_nul};
 
 /// A blog's database id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,11 +40,9 @@ pub struct BlogTitle(String);
 impl BlogTitle {
     /// The most characters a title may have.
     pub const MAX_CHARS: usize = 200;
-    /// The most characters of input (markup included) looked at: ten times the limit.
-    pub const MAX_INPUT_CHARS: usize = 2_000;
 
     /// Checks a title as the client sent it and cleans it with `to_plain_html`, the
-    /// sanitiser that removes all markup and escapes the rest.
+    /// sanitiser that removes all markup and escapes the rest ([`text::plain_text`]).
     ///
     /// # Errors
     /// A [`FieldError`] for `title` when the input is oversized or nests too deep, or
@@ -54,14 +52,7 @@ impl BlogTitle {
         input: &str,
         to_plain_html: impl FnOnce(&str) -> String,
     ) -> Result<Self, FieldError> {
-        bounded_markup("title", input, Self::MAX_INPUT_CHARS)?;
-        // The sanitiser would quietly replace it: refuse it as typed.
-        no_nul("title", input)?;
-        let text = text::html_text(&to_plain_html(input));
-        let text = text.trim();
-        char_count_between("title", text, 1, Self::MAX_CHARS)?;
-        no_invisible_controls("title", text)?;
-        Ok(Self(text::escape_html(text)))
+        text::plain_text("title", input, Self::MAX_CHARS, to_plain_html).map(Self)
     }
 
     /// Rebuilds a title read from storage (already checked when written).
@@ -83,15 +74,14 @@ impl BlogContent {
     /// The most characters of input a body may have.
     pub const MAX_CHARS: usize = 100_000;
 
-    /// Checks a body as the client sent it and cleans it with `sanitise`.
+    /// Checks a body as the client sent it and cleans it with `sanitise`
+    /// ([`text::rich_text`]).
     ///
     /// # Errors
     /// A [`FieldError`] for `content` when the input is longer than
-    /// [`Self::MAX_CHARS`], nests deeper than [`MAX_NESTING`] or holds NUL.
+    /// [`Self::MAX_CHARS`], nests deeper than [`text::MAX_NESTING`] or holds NUL.
     pub fn parse(input: &str, sanitise: impl FnOnce(&str) -> String) -> Result<Self, FieldError> {
-        bounded_markup("content", input, Self::MAX_CHARS)?;
-        no_nul("content", input)?;
-        Ok(Self(sanitise(input)))
+        text::rich_text("content", input, Self::MAX_CHARS, sanitise).map(Self)
     }
 
     /// Rebuilds a body read from storage.
@@ -103,26 +93,6 @@ impl BlogContent {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// The deepest element nesting accepted in a title or body. Real posts stay far below
-/// it; HTML parsers (the sanitiser's included) spend time in proportion to the depth
-/// for every tag, so a body of nothing but opening tags would cost seconds of CPU.
-pub const MAX_NESTING: usize = 100;
-
-/// Checks the size and nesting of untrusted HTML before anything parses it.
-fn bounded_markup(field: &'static str, input: &str, max_chars: usize) -> Result<(), FieldError> {
-    // Bytes bound characters from above: most inputs pass without counting.
-    if input.len() > max_chars {
-        char_count_between(field, input, 0, max_chars)?;
-    }
-    if text::nesting_depth(input, MAX_NESTING) > MAX_NESTING {
-        return Err(FieldError::new(
-            field,
-            format!("its HTML must not nest elements more than {MAX_NESTING} deep"),
-        ));
-    }
-    Ok(())
 }
 
 /// A live blog.

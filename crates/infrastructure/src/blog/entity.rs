@@ -30,7 +30,7 @@ pub struct Model {
     pub updated_at: i64,
     /// When it was deleted, while it is.
     pub deleted_at: Option<i64>,
-    /// The folded text keyword search compares (`blog::text::search_text`); written
+    /// The folded text keyword search compares (`text::search_text`); written
     /// with every title or content change.
     pub search_text: Option<String>,
 }

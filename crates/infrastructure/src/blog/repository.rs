@@ -5,11 +5,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use qblog_domain::blog::text::search_text;
 use qblog_domain::blog::{
     Blog, BlogChanges, BlogContent, BlogError, BlogId, BlogPage, BlogQuery, BlogRepository,
     BlogTitle, NewBlog,
 };
+use qblog_domain::text::search_text;
 use qblog_domain::user::{UserId, Username};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{

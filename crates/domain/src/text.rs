@@ -1,10 +1,75 @@
-//! The text inside blog HTML: how deep its markup nests, what a reader sees, and the
-//! folded form keyword search compares.
+//! Text fields as every feature takes them — plain text ([`plain_text`]) and HTML
+//! ([`rich_text`]), both bounded before anything parses them — and the text inside
+//! HTML: how deep its markup nests, what a reader sees, and the folded form keyword
+//! search compares.
 //!
 //! Pure functions over strings, no HTML library: they read either the sanitiser's own
 //! output (well-formed, attributes in double quotes, only the entities it writes) or,
 //! for [`nesting_depth`], untrusted input that is about to be sanitised — where an
 //! over-estimate is harmless (the input is refused) and the scan must stay linear.
+
+use crate::validation::{FieldError, char_count_between, no_invisible_controls, no_nul};
+
+/// The deepest element nesting accepted in a text field's input. Real posts stay far
+/// below it; HTML parsers (the sanitiser's included) spend time in proportion to the
+/// depth for every tag, so a body of nothing but opening tags would cost seconds of CPU.
+pub const MAX_NESTING: usize = 100;
+
+/// Plain text of 1 to `max_chars` characters, counted as the client typed them (markup
+/// removed by `to_plain_html`, entities read as the characters they stand for), without
+/// control or direction-changing characters, returned HTML-escaped — as stored and
+/// served, safe to put into a page as is. At most ten times `max_chars` characters of
+/// input are looked at.
+///
+/// # Errors
+/// A [`FieldError`] for `field` when the input is oversized, nests too deep or holds
+/// NUL, or when its text is empty, too long or holds invisible control characters.
+pub fn plain_text(
+    field: &'static str,
+    input: &str,
+    max_chars: usize,
+    to_plain_html: impl FnOnce(&str) -> String,
+) -> Result<String, FieldError> {
+    bounded_markup(field, input, max_chars.saturating_mul(10))?;
+    // The sanitiser would quietly replace it: refuse it as typed.
+    no_nul(field, input)?;
+    let text = html_text(&to_plain_html(input));
+    let text = text.trim();
+    char_count_between(field, text, 1, max_chars)?;
+    no_invisible_controls(field, text)?;
+    Ok(escape_html(text))
+}
+
+/// HTML of at most `max_chars` characters of input, nesting at most [`MAX_NESTING`]
+/// deep, cleaned by `sanitise`.
+///
+/// # Errors
+/// A [`FieldError`] for `field` when the input is too long, nests too deep or holds NUL.
+pub fn rich_text(
+    field: &'static str,
+    input: &str,
+    max_chars: usize,
+    sanitise: impl FnOnce(&str) -> String,
+) -> Result<String, FieldError> {
+    bounded_markup(field, input, max_chars)?;
+    no_nul(field, input)?;
+    Ok(sanitise(input))
+}
+
+/// Checks the size and nesting of untrusted HTML before anything parses it.
+fn bounded_markup(field: &'static str, input: &str, max_chars: usize) -> Result<(), FieldError> {
+    // Bytes bound characters from above: most inputs pass without counting.
+    if input.len() > max_chars {
+        char_count_between(field, input, 0, max_chars)?;
+    }
+    if nesting_depth(input, MAX_NESTING) > MAX_NESTING {
+        return Err(FieldError::new(
+            field,
+            format!("its HTML must not nest elements more than {MAX_NESTING} deep"),
+        ));
+    }
+    Ok(())
+}
 
 /// Elements that never have content, so they never nest anything.
 const VOID_ELEMENTS: &[&str] = &[
