@@ -21,6 +21,12 @@ async fn create(app: &TestApp, session: &Session, title: &str, content: &str) ->
     body["data"]["id"].as_i64().expect("an id")
 }
 
+/// A new blog by `session`'s user, for the tests of features whose records belong to
+/// a blog.
+pub(crate) async fn new_blog(app: &TestApp, session: &Session) -> i64 {
+    create(app, session, "A blog", "<p>Its text</p>").await
+}
+
 async fn post(
     app: &TestApp,
     path: &str,

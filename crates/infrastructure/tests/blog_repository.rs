@@ -277,12 +277,17 @@ async fn soft_deleted_blogs_vanish_until_restored(fixture: &Fixture) {
         .items[0]
         .id;
 
+    assert!(fixture.blogs.exists(id).await.expect("answered"));
     assert!(
         fixture
             .blogs
             .soft_delete(id, at(2))
             .await
             .expect("answered")
+    );
+    assert!(
+        !fixture.blogs.exists(id).await.expect("answered"),
+        "a deleted blog is not there for others to belong to"
     );
     assert!(
         !fixture

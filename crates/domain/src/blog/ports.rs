@@ -22,6 +22,13 @@ pub trait BlogRepository: Interface {
     /// [`BlogError::Unavailable`] when the database cannot be reached.
     async fn find(&self, id: BlogId) -> Result<Option<Blog>, BlogError>;
 
+    /// Whether a live blog has this id: what features whose records belong to a blog
+    /// check before they write.
+    ///
+    /// # Errors
+    /// [`BlogError::Unavailable`] when the database cannot be reached.
+    async fn exists(&self, id: BlogId) -> Result<bool, BlogError>;
+
     /// One page of live blogs matching `query`, newest first, and the total count.
     /// The keyword matches title or content as a literal substring, ignoring case:
     /// `%`, `_` and `\` in it match themselves.

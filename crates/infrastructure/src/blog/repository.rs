@@ -19,7 +19,7 @@ use sea_orm::{
 use shaku::Component;
 
 use super::entity::{self, Column, DELETED, Entity, LIVE};
-use crate::database::{DatabasePool, db_error};
+use crate::database::{DatabasePool, db_error, stored_time};
 
 /// The escape character of keyword patterns: not `\`, which MySQL and PostgreSQL
 /// treat specially by default.
@@ -55,10 +55,6 @@ impl SeaOrmBlogRepository {
     }
 }
 
-fn from_millis(millis: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(millis).unwrap_or_default()
-}
-
 fn to_blog(row: entity::Model) -> Result<Blog, BlogError> {
     Ok(Blog {
         id: BlogId(row.id),
@@ -66,8 +62,8 @@ fn to_blog(row: entity::Model) -> Result<Blog, BlogError> {
         content: BlogContent::from_stored(row.content),
         author_id: UserId(row.author_id),
         author: Username::parse(&row.author).context("stored author is invalid")?,
-        created_at: from_millis(row.created_at),
-        updated_at: from_millis(row.updated_at),
+        created_at: stored_time(row.created_at)?,
+        updated_at: stored_time(row.updated_at)?,
     })
 }
 
@@ -120,6 +116,14 @@ impl BlogRepository for SeaOrmBlogRepository {
             .map_err(db_error::<BlogError>)?
             .map(to_blog)
             .transpose()
+    }
+
+    async fn exists(&self, id: BlogId) -> Result<bool, BlogError> {
+        let query = Entity::find_by_id(id.0)
+            .filter(Column::State.eq(LIVE))
+            .count(self.pool.connection());
+        let count = self.pool.run(query).await.map_err(db_error::<BlogError>)?;
+        Ok(count > 0)
     }
 
     async fn list(&self, query: &BlogQuery) -> Result<BlogPage, BlogError> {

@@ -19,6 +19,16 @@ pub fn db_error<E: Failure>(err: DbErr) -> E {
     }
 }
 
+/// A time stored as milliseconds since the epoch; one out of range is corrupt data
+/// (an `Unexpected` error), never silently the epoch.
+///
+/// # Errors
+/// When `millis` is beyond the range of dates.
+pub fn stored_time(millis: i64) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .ok_or_else(|| anyhow::anyhow!("a stored time is out of range: {millis} ms"))
+}
+
 /// Whether the error means "the database did not answer" rather than a bug or a
 /// refusal: the pool could not hand out a connection, the connection broke (also in
 /// the middle of a query), or the server said it is shutting down or not accepting.

@@ -9,6 +9,6 @@ mod health;
 mod pool;
 
 pub use connect::{DatabaseOptions, MigrationStep, connect, migration_status, run_migrations};
-pub use errors::{db_error, is_unavailable, is_unique_violation};
+pub use errors::{db_error, is_unavailable, is_unique_violation, stored_time};
 pub use health::SeaOrmDatabaseHealth;
 pub use pool::{DatabasePool, SeaOrmPool, SeaOrmPoolParameters, breaker_for};

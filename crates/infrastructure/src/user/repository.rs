@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use qblog_domain::user::{
     NewUser, PasswordHash, Realname, User, UserError, UserId, UserRepository, Username,
 };
@@ -12,7 +11,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, Q
 use shaku::Component;
 
 use super::entity::{self, Column, Entity};
-use crate::database::{DatabasePool, db_error, is_unique_violation};
+use crate::database::{DatabasePool, db_error, is_unique_violation, stored_time};
 
 /// Users stored with SeaORM on SQLite, PostgreSQL or MySQL.
 #[derive(Component)]
@@ -29,17 +28,13 @@ impl SeaOrmUserRepository {
     }
 }
 
-fn from_millis(millis: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(millis).unwrap_or_default()
-}
-
 /// Rebuilds domain types from a row; a row that fails the domain's rules is corrupt.
 fn to_user(row: &entity::Model) -> Result<User, UserError> {
     Ok(User {
         id: UserId(row.id),
         username: Username::parse(&row.username).context("stored username is invalid")?,
         realname: Realname::parse(&row.realname).context("stored realname is invalid")?,
-        created_at: from_millis(row.created_at),
+        created_at: stored_time(row.created_at)?,
     })
 }
 

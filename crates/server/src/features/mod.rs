@@ -7,10 +7,10 @@
 //! features after it, and returns its controller. [`wire_all`] lists every feature
 //! once, in dependency order: adding a feature is one line there.
 
-mod accounts;
-mod blog;
-mod health;
-mod qrcode;
+pub mod accounts;
+pub mod blog;
+pub mod health;
+pub mod qrcode;
 
 pub use accounts::{AccountsModule, AccountsModuleInterface};
 pub use blog::{BlogModule, BlogModuleInterface};
