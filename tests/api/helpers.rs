@@ -171,6 +171,18 @@ impl TestApp {
     }
 }
 
+/// The status, `code` and `message` of an error response (asserting the envelope).
+pub async fn error_of(response: reqwest::Response) -> (reqwest::StatusCode, String, String) {
+    let status = response.status();
+    let body: Value = response.json().await.expect("a JSON envelope");
+    assert_eq!(body["errno"], -1, "{body}");
+    (
+        status,
+        body["code"].as_str().unwrap_or_default().to_owned(),
+        body["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
 /// The session a login response set up.
 pub async fn session_of(response: reqwest::Response) -> Session {
     let set_cookie = response

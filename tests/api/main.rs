@@ -7,6 +7,7 @@
 mod helpers;
 
 mod blog;
+mod comment;
 mod envelope;
 mod faults;
 mod health;

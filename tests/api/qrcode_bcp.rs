@@ -9,7 +9,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend_test;
-use crate::helpers::{Backend, Session, TestApp, TestUser, backend, spawn_app_with, spawn_with};
+use crate::helpers::{
+    Backend, Session, TestApp, TestUser, backend, error_of, spawn_app_with, spawn_with,
+};
 use crate::qrcode::{Code, act, check, check_data, code_of, generate_as};
 
 const PC_IP: &str = "198.51.100.7";
@@ -62,16 +64,6 @@ async fn data_of(response: reqwest::Response) -> Value {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("json");
     body["data"].clone()
-}
-
-async fn error_of(response: reqwest::Response) -> (StatusCode, String, String) {
-    let status = response.status();
-    let body: Value = response.json().await.expect("json");
-    (
-        status,
-        body["code"].as_str().unwrap_or_default().to_owned(),
-        body["message"].as_str().unwrap_or_default().to_owned(),
-    )
 }
 
 /// Two digits that are not `code`.

@@ -7,19 +7,9 @@ use serde_json::{Value, json};
 
 use crate::backend_test;
 use crate::helpers::{
-    Backend, TestApp, TestUser, backend, session_of, spawn_app, spawn_app_with, spawn_with,
+    Backend, TestApp, TestUser, backend, error_of, session_of, spawn_app, spawn_app_with,
+    spawn_with,
 };
-
-async fn error_code(response: reqwest::Response) -> (StatusCode, String, String) {
-    let status = response.status();
-    let body: Value = response.json().await.expect("json envelope");
-    assert_eq!(body["errno"], -1, "{body}");
-    (
-        status,
-        body["code"].as_str().unwrap_or_default().to_owned(),
-        body["message"].as_str().unwrap_or_default().to_owned(),
-    )
-}
 
 backend_test!(
     register_login_me_and_logout_with_cookie_and_with_token,
@@ -117,7 +107,7 @@ backend_test!(a_username_is_taken_whatever_its_case, |app| async move {
             &json!({"username": "carol", "password": "another-pass", "realname": "C"}),
         )
         .await;
-    let (status, code, _) = error_code(response).await;
+    let (status, code, _) = error_of(response).await;
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::CONFLICT, "username_taken")
@@ -180,7 +170,7 @@ async fn every_invalid_field_is_a_400_naming_it() {
     ];
     for (body, field) in cases {
         let (status, code, message) =
-            error_code(app.post_json("/api/user/register", &body).await).await;
+            error_of(app.post_json("/api/user/register", &body).await).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(code, "validation_failed");
         assert!(message.contains(field), "{message} should name {field}");
@@ -194,8 +184,8 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
     let mut wrong = TestUser::new("dave");
     wrong.password = "not-his-password".into();
     let unknown = TestUser::new("nobody");
-    let a = error_code(app.try_login(&wrong).await).await;
-    let b = error_code(app.try_login(&unknown).await).await;
+    let a = error_of(app.try_login(&wrong).await).await;
+    let b = error_of(app.try_login(&unknown).await).await;
     assert_eq!(
         a,
         (
@@ -287,7 +277,7 @@ async fn protected_routes_refuse_missing_and_bad_credentials() {
     let mut tampered = session.token.clone();
     tampered.insert(tampered.len() / 2, 'x');
     let none = app.get("/api/user/me").await;
-    let (status, code, _) = error_code(none).await;
+    let (status, code, _) = error_of(none).await;
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::UNAUTHORIZED, "unauthenticated")
@@ -333,7 +323,7 @@ async fn repeated_failures_for_one_username_are_throttled_with_retry_after() {
         .parse()
         .expect("seconds");
     assert!(retry_after > 0 && retry_after <= app.settings.auth.failed_login_window_secs);
-    let (_, code, _) = error_code(refused).await;
+    let (_, code, _) = error_of(refused).await;
     assert_eq!(code, "too_many_requests");
 }
 
@@ -352,7 +342,7 @@ async fn registrations_are_throttled_per_client_with_retry_after() {
         .await;
     assert_eq!(refused.status(), 429);
     assert!(refused.headers().contains_key("retry-after"));
-    let (_, code, _) = error_code(refused).await;
+    let (_, code, _) = error_of(refused).await;
     assert_eq!(code, "too_many_requests");
 }
 
@@ -411,7 +401,7 @@ async fn a_cookie_post_from_a_foreign_origin_is_refused_but_a_bearer_one_is_not(
         .send()
         .await
         .expect("sent");
-    let (status, code, _) = error_code(foreign).await;
+    let (status, code, _) = error_of(foreign).await;
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::FORBIDDEN, "forbidden")
@@ -432,7 +422,7 @@ async fn a_cookie_post_from_a_foreign_origin_is_refused_but_a_bearer_one_is_not(
         .send()
         .await
         .expect("sent");
-    let (status, code, _) = error_code(cross_site).await;
+    let (status, code, _) = error_of(cross_site).await;
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::FORBIDDEN, "forbidden")

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod blog;
+pub mod comment;
 pub mod health;
 pub mod qrcode;
 pub mod user;

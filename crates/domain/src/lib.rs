@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod blog;
 pub mod clock;
+pub mod comment;
 pub mod failure;
 pub mod health;
 pub mod ids;

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod blog;
 pub mod clock;
+pub mod comment;
 pub mod database;
 pub mod logging;
 pub mod qrcode;

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod blog;
+pub mod comment;
 pub mod health;
 pub mod lifecycle;
 pub mod pages;

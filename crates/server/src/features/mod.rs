@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod blog;
+pub mod comment;
 pub mod health;
 pub mod qrcode;
 
@@ -41,6 +42,7 @@ pub fn wire_all(w: &mut Wiring<'_>) -> anyhow::Result<impl OpenApi + use<>> {
         accounts::wire(w)?,
         blog::wire(w)?,
         qrcode::wire(w)?,
+        comment::wire(w)?,
     ))
 }
 

@@ -1,0 +1,5 @@
+//! The comment use cases.
+
+mod service;
+
+pub use service::{CommentDraft, CommentService, CommentServiceImpl};

@@ -1,0 +1,6 @@
+//! Comments stored with SeaORM.
+
+mod entity;
+mod repository;
+
+pub use repository::SeaOrmCommentRepository;
