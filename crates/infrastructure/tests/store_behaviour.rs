@@ -272,6 +272,26 @@ async fn published_messages_reach_subscribers_of_that_channel_only(store: Arc<dy
     assert!(nothing.is_err(), "{nothing:?}");
 }
 
+both_adapters!(counting_and_reading_together_does_both);
+async fn counting_and_reading_together_does_both(store: Arc<dyn KeyValueStore>) {
+    store.set("record", "v", MINUTE).await.expect("set");
+    let (first, value) = store
+        .count_and_get("hits", MINUTE, "record")
+        .await
+        .expect("answered");
+    assert_eq!(first.count, 1);
+    assert!(first.resets_in <= MINUTE && first.resets_in > MINUTE / 2);
+    let (value, left) = value.expect("the record");
+    assert_eq!(value, "v");
+    assert!(left <= MINUTE && left > MINUTE / 2);
+    let (second, missing) = store
+        .count_and_get("hits", MINUTE, "no-such-record")
+        .await
+        .expect("answered");
+    assert_eq!(second.count, 2, "the same window");
+    assert_eq!(missing, None);
+}
+
 both_adapters!(a_counter_counts_within_its_window_and_restarts_after);
 async fn a_counter_counts_within_its_window_and_restarts_after(store: Arc<dyn KeyValueStore>) {
     let window = Duration::from_millis(300);

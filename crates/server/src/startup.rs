@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use qblog_infrastructure::database::{self, DatabaseOptions, MigrationStep};
+use qblog_infrastructure::logging::BatchedLinesGuard;
 use qblog_infrastructure::store::{
     Heartbeat, KeySpace, NoticeHub, RedisEndpoint, RedisLayout, RedisNoticeListener, RedisTimeouts,
     RedisTls, redis_breaker,
@@ -15,7 +16,6 @@ use qblog_interface::lifecycle::{Lifecycle, LifecycleControl};
 use qblog_interface::pipeline::guards::{GuardContext, origin_of};
 use qblog_interface::{App, HttpOptions, build_app};
 use secrecy::ExposeSecret;
-use tracing_appender::non_blocking::WorkerGuard;
 
 use crate::di::{self, CoreModule, RedisResources, Resources};
 use crate::features::{self, AccountsModuleInterface, Wiring};
@@ -32,7 +32,7 @@ pub struct Application {
     /// Background tasks that live as long as the application (the Redis notice listener).
     background: Vec<RedisNoticeListener>,
     /// Flushes the access log when the application ends.
-    access_log_guard: Option<WorkerGuard>,
+    access_log_guard: Option<BatchedLinesGuard>,
     /// Moves the lifecycle the interface reads (draining, closing) as shutdown goes.
     lifecycle: LifecycleControl,
 }

@@ -1,17 +1,16 @@
 //! Logging and metrics setup: `tracing` to stdout (pretty for people, JSON for
 //! machines), the access-log file, and the Prometheus registry.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::Utc;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use qblog_infrastructure::logging::DailyFile;
+use qblog_infrastructure::logging::{BatchedLines, BatchedLinesGuard, DailyFile};
 use qblog_interface::MetricsRenderer;
 use qblog_interface::pipeline::interceptors::AccessLogSink;
-use tracing_appender::non_blocking::WorkerGuard;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -41,44 +40,52 @@ pub fn init(settings: &LogSettings) {
     };
 }
 
-/// The access log's file sink: lines go through tracing-appender's non-blocking writer
-/// (a bounded queue drained by a worker thread; when it is full, lines are dropped and
-/// the request goes on) into a daily-rotated `access.log`.
+/// How often the access-log thread writes what requests appended.
+const ACCESS_LOG_WRITE_EVERY: Duration = Duration::from_millis(50);
+
+/// How many bytes of access-log lines may wait for the file: beyond it lines are
+/// dropped (and counted in `qblog_access_log_dropped_total`) so that a slow disk never
+/// slows requests down or grows memory.
+const ACCESS_LOG_MAX_PENDING: usize = 16 * 1024 * 1024;
+
+/// The access log's file sink: each line is appended to a buffer that one thread
+/// writes to the daily-rotated `access.log` every [`ACCESS_LOG_WRITE_EVERY`]
+/// (`BatchedLines`): a request pays for an append, not for a system call.
 pub struct FileAccessLog {
-    writer: tracing_appender::non_blocking::NonBlocking,
+    lines: BatchedLines,
 }
 
 impl AccessLogSink for FileAccessLog {
     fn write_line(&self, line: &str) {
-        let mut writer = self.writer.clone();
-        let mut bytes = Vec::with_capacity(line.len() + 1);
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.push(b'\n');
-        // The non-blocking writer never waits; a full queue drops the line.
-        let _ = writer.write_all(&bytes);
+        let before = self.lines.dropped();
+        self.lines.push(line);
+        if self.lines.dropped() != before {
+            metrics::counter!("qblog_access_log_dropped_total").increment(1);
+        }
     }
 }
 
-/// Opens `<log.dir>/access.log`. The guard flushes queued lines when dropped: keep it
-/// as long as the server runs.
+/// Opens `<log.dir>/access.log`. The guard writes what is pending when dropped: keep
+/// it as long as the server runs.
 ///
 /// # Errors
-/// When the directory or file cannot be created.
+/// When the directory or file cannot be created, or the writer thread started.
 pub fn access_log(
     settings: &LogSettings,
-) -> std::io::Result<(Arc<dyn AccessLogSink>, WorkerGuard)> {
+) -> std::io::Result<(Arc<dyn AccessLogSink>, BatchedLinesGuard)> {
     let file = DailyFile::open(
         Path::new(&settings.dir),
         "access.log",
         settings.keep_days,
         Arc::new(Utc::now),
     )?;
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(true)
-        .buffered_lines_limit(64 * 1024)
-        .thread_name("qblog-access-log")
-        .finish(file);
-    Ok((Arc::new(FileAccessLog { writer }), guard))
+    let (lines, guard) = BatchedLines::start(
+        "qblog-access-log",
+        file,
+        ACCESS_LOG_WRITE_EVERY,
+        ACCESS_LOG_MAX_PENDING,
+    )?;
+    Ok((Arc::new(FileAccessLog { lines }), guard))
 }
 
 /// How often recorded latencies are folded into their histogram buckets (often

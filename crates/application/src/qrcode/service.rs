@@ -25,6 +25,7 @@ use qblog_domain::qrcode::{
     QrUpdate, Scanner, Step, transition,
 };
 use qblog_domain::store::Subscription;
+use qblog_domain::throttle::{RateLimit, ThrottleDecision};
 use qblog_domain::user::{UserError, UserRepository};
 use shaku::{Component, Interface};
 
@@ -59,6 +60,9 @@ pub struct CheckRequest {
     /// that must not change anything (HTTP `HEAD`): it reports `confirmed` and leaves
     /// the login to the next check that may.
     pub claim: bool,
+    /// The caller's rate limit, counted in the same store round trip as the code is
+    /// read; `None` for a check already counted (a long-poll looking again).
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// What `check` reports.
@@ -190,7 +194,8 @@ pub trait QrLoginService: Interface {
     /// on. The first check that sees `confirmed` receives the login.
     ///
     /// # Errors
-    /// [`QrError::WrongToken`] when the token is not this code's.
+    /// [`QrError::WrongToken`] when the token is not this code's;
+    /// [`QrError::Throttled`] when the request's rate limit is used up.
     async fn check_once(&self, request: CheckRequest) -> Result<CheckOutcome, QrError>;
 
     /// Reports the code's state to its browser, waiting up to `wait` for a change from
@@ -325,14 +330,31 @@ impl QrLoginServiceImpl {
             || record.is_some_and(|code| code.poll_token_hash.matches(token))
     }
 
-    /// One look at the code for its browser: token check, claim when confirmed.
+    /// The code, counting the attempt against `rate_limit` in the same round trip.
+    async fn read(
+        &self,
+        id: &QrCodeId,
+        rate_limit: Option<&RateLimit>,
+    ) -> Result<Option<LiveQrCode>, QrError> {
+        let Some(limit) = rate_limit else {
+            return self.codes.get(id).await;
+        };
+        match self.codes.get_counted(id, limit).await? {
+            (ThrottleDecision::Limited { retry_after }, _) => {
+                Err(QrError::Throttled { retry_after })
+            }
+            (ThrottleDecision::Allowed, found) => Ok(found),
+        }
+    }
+
+    /// One look at the code `found` for its browser: token check, claim when confirmed.
     async fn look(
         &self,
         id: &QrCodeId,
         token: &PollToken,
         claim: bool,
+        found: Option<LiveQrCode>,
     ) -> Result<CheckResult, QrError> {
-        let found = self.codes.get(id).await?;
         // Refused alike whether or not the code exists: without its token a caller
         // learns nothing about a code.
         if !self.token_fits(id, token, found.as_ref().map(|live| &live.code)) {
@@ -356,7 +378,8 @@ impl QrLoginServiceImpl {
             _ => None,
         };
         let login = match &code.state {
-            QrState::Confirmed(_) if claim => match self.claim(code.clone()).await? {
+            // Boxed: the claim is rare and its future large; every other look stays small.
+            QrState::Confirmed(_) if claim => match Box::pin(self.claim(code.clone())).await? {
                 Some(login) => Some(login),
                 None => return Ok(CheckResult::expired()),
             },
@@ -510,7 +533,12 @@ impl QrLoginService for QrLoginServiceImpl {
             Some(self.codes.watch(&request.id).await?)
         };
         let result = self
-            .look(&request.id, &request.token, request.claim)
+            .look(
+                &request.id,
+                &request.token,
+                request.claim,
+                self.read(&request.id, request.rate_limit.as_ref()).await?,
+            )
             .await?;
         let unchanged = request.since == Some(result.status);
         let terminal = result.status == QrStatus::Expired || result.login.is_some();

@@ -6,6 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use qblog_domain::auth::{AccessToken, Credential, IssuedToken, SessionId};
 use qblog_domain::clock::MockClock;
 use qblog_domain::qrcode::MockQrCodeStore;
+use qblog_domain::throttle::{RateLimit, ThrottleDecision};
 use qblog_domain::user::{MockUserRepository, Realname, User, UserId, Username};
 
 use super::*;
@@ -225,6 +226,7 @@ async fn the_time_left_is_the_stores_whatever_this_instances_clock_says() {
             since: None,
             wait: Duration::ZERO,
             claim: true,
+            rate_limit: None,
         })
         .await
         .expect("checked");
@@ -259,6 +261,7 @@ async fn a_wrong_poll_token_is_refused() {
             since: None,
             wait: Duration::ZERO,
             claim: true,
+            rate_limit: None,
         })
         .await;
     assert!(matches!(result, Err(QrError::WrongToken)));
@@ -286,6 +289,7 @@ async fn the_login_is_handed_out_once() {
         since: None,
         wait: Duration::ZERO,
         claim: true,
+        rate_limit: None,
     };
     let first = service.check(request.clone()).await.expect("checked");
     assert_eq!(first.status, QrStatus::Confirmed);
@@ -363,6 +367,7 @@ async fn a_long_poll_returns_the_unchanged_state_after_the_wait() {
             since: Some(QrStatus::Unscanned),
             wait: Duration::from_secs(5),
             claim: true,
+            rate_limit: None,
         })
         .await
         .expect("checked");
@@ -395,6 +400,7 @@ async fn a_login_made_by_a_check_that_loses_the_claim_is_taken_back() {
             since: None,
             wait: Duration::ZERO,
             claim: true,
+            rate_limit: None,
         })
         .await
         .expect("checked");
@@ -424,6 +430,7 @@ async fn a_failure_while_making_the_login_leaves_the_code_confirmed() {
             since: None,
             wait: Duration::ZERO,
             claim: true,
+            rate_limit: None,
         })
         .await;
     assert!(matches!(result, Err(QrError::Unavailable(_))), "{result:?}");
@@ -437,6 +444,7 @@ fn plain_check(record: &QrCode, token: PollToken) -> CheckRequest {
         since: None,
         wait: Duration::ZERO,
         claim: true,
+        rate_limit: None,
     }
 }
 
@@ -502,6 +510,7 @@ fn still_unscanned(record: &QrCode, token: PollToken, wait: Duration) -> CheckRe
         since: Some(QrStatus::Unscanned),
         wait,
         claim: true,
+        rate_limit: None,
     }
 }
 
@@ -768,5 +777,46 @@ async fn a_limited_qr_session_may_not_approve_qr_logins() {
     assert!(matches!(
         service.confirm(&from_qr, &record.id, None).await,
         Err(QrError::SessionNotAllowed)
+    ));
+}
+
+#[tokio::test]
+async fn a_check_counts_its_rate_limit_with_the_read_and_is_refused_over_it() {
+    let record = code(QrState::Unscanned, &issued());
+    let mut parts = Parts::new();
+    let limit = RateLimit {
+        key: "qrcode-check:192.0.2.1".into(),
+        limit: 600,
+        window: Duration::from_secs(60),
+    };
+    let mut counted = 0;
+    let stored = record.clone();
+    parts
+        .codes
+        .expect_get_counted()
+        .withf(|_, limit| limit.key == "qrcode-check:192.0.2.1")
+        .times(2)
+        .returning(move |_, _| {
+            counted += 1;
+            let decision = if counted == 1 {
+                ThrottleDecision::Allowed
+            } else {
+                ThrottleDecision::Limited {
+                    retry_after: Duration::from_secs(12),
+                }
+            };
+            Ok((decision, Some(live(stored.clone()))))
+        });
+    parts.codes.expect_get().never();
+    let service = parts.service();
+    let request = CheckRequest {
+        rate_limit: Some(limit),
+        ..plain_check(&record, issued())
+    };
+    let first = service.check(request.clone()).await.expect("allowed");
+    assert_eq!(first.status, QrStatus::Unscanned);
+    assert!(matches!(
+        service.check(request).await,
+        Err(QrError::Throttled { retry_after }) if retry_after == Duration::from_secs(12)
     ));
 }

@@ -28,6 +28,12 @@ pub enum QrError {
         /// Wrong tries left; 0 means the code was cancelled.
         tries_left: u8,
     },
+    /// Too many checks from this client; try again after the delay.
+    #[error("too many checks")]
+    Throttled {
+        /// Until the window closes.
+        retry_after: std::time::Duration,
+    },
     /// The store could not be reached; retrying later may work.
     #[error("the QR-code store is unavailable: {0}")]
     Unavailable(String),

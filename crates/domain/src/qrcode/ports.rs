@@ -7,6 +7,7 @@ use shaku_interface::Interface;
 
 use super::{LiveQrCode, QrCode, QrCodeId, QrError};
 use crate::store::Subscription;
+use crate::throttle::{RateLimit, ThrottleDecision};
 
 /// What [`QrCodeStore::replace`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +36,18 @@ pub trait QrCodeStore: Interface {
     /// [`QrError::Unavailable`] when the store cannot be reached; an unknown or expired
     /// code is `Ok(None)`.
     async fn get(&self, id: &QrCodeId) -> Result<Option<LiveQrCode>, QrError>;
+
+    /// Counts one attempt under `attempts` and reads the code, in one round trip: a
+    /// plain poll's whole cost. The code is read even when the attempt is over the limit
+    /// (the caller refuses it).
+    ///
+    /// # Errors
+    /// [`QrError::Unavailable`] when the store cannot be reached.
+    async fn get_counted(
+        &self,
+        id: &QrCodeId,
+        attempts: &RateLimit,
+    ) -> Result<(ThrottleDecision, Option<LiveQrCode>), QrError>;
 
     /// Atomically replaces the record `current` with `next` — only if the stored record
     /// is still exactly `current` — keeping its deadline, and notifies the code's

@@ -74,6 +74,21 @@ pub trait KeyValueStore: Interface {
     /// expired key is `Ok(None)`.
     async fn get_with_ttl(&self, key: &str) -> Result<Option<(String, Duration)>, StoreError>;
 
+    /// Counts one under `counter` (as [`KeyValueStore::increment`], in a window of
+    /// `window`) and reads `key` with its time to live (as
+    /// [`KeyValueStore::get_with_ttl`]), in one round trip: what a hot read that is
+    /// rate-limited per client costs.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store cannot be reached; then the attempt
+    /// may or may not have been counted.
+    async fn count_and_get(
+        &self,
+        counter: &str,
+        window: Duration,
+        key: &str,
+    ) -> Result<(Counter, Option<(String, Duration)>), StoreError>;
+
     /// Writes `value` under `key`, expiring after `ttl`.
     ///
     /// # Errors

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use shaku_interface::Interface;
 
-use crate::store::StoreError;
+use crate::store::{Counter, StoreError};
 
 /// Whether one more attempt is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,31 @@ impl ThrottleDecision {
     /// Whether the attempt is refused.
     pub fn is_limited(self) -> bool {
         matches!(self, Self::Limited { .. })
+    }
+}
+
+/// At most `limit` attempts under `key` per `window`: what a port that counts as it
+/// reads is told (the QR-code store's `get_counted`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit {
+    /// What is counted (`qrcode-check:<client address>`).
+    pub key: String,
+    /// Attempts allowed per window.
+    pub limit: u64,
+    /// The fixed window.
+    pub window: Duration,
+}
+
+impl RateLimit {
+    /// Whether the attempt that brought the counter to `counted` is allowed.
+    pub fn decide(&self, counted: Counter) -> ThrottleDecision {
+        if counted.count > self.limit {
+            ThrottleDecision::Limited {
+                retry_after: counted.resets_in,
+            }
+        } else {
+            ThrottleDecision::Allowed
+        }
     }
 }
 

@@ -7,4 +7,4 @@ mod throttle;
 
 pub use jwt::{JwtKeys, JwtTokenIssuer, JwtTokenIssuerParameters};
 pub use sessions::StoreSessionStore;
-pub use throttle::StoreThrottle;
+pub use throttle::{StoreThrottle, counter_key};

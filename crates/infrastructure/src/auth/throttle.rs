@@ -8,7 +8,9 @@ use qblog_domain::store::{KeyValueStore, StoreError};
 use qblog_domain::throttle::{Throttle, ThrottleDecision};
 use shaku::Component;
 
-fn key(key: &str) -> String {
+/// The store key attempts under `key` are counted in, by [`StoreThrottle`] and by any
+/// adapter that counts as it reads.
+pub fn counter_key(key: &str) -> String {
     format!("throttle:{key}")
 }
 
@@ -35,7 +37,7 @@ impl Throttle for StoreThrottle {
         limit: u64,
         window: Duration,
     ) -> Result<ThrottleDecision, StoreError> {
-        let counter = self.store.increment(&key(key_name), window).await?;
+        let counter = self.store.increment(&counter_key(key_name), window).await?;
         Ok(if counter.count > limit {
             ThrottleDecision::Limited {
                 retry_after: counter.resets_in,
@@ -46,7 +48,7 @@ impl Throttle for StoreThrottle {
     }
 
     async fn check(&self, key_name: &str, limit: u64) -> Result<ThrottleDecision, StoreError> {
-        let key = key(key_name);
+        let key = counter_key(key_name);
         let count = match self.store.get(&key).await? {
             Some(value) => value.parse::<u64>().unwrap_or(0),
             None => 0,
@@ -63,11 +65,11 @@ impl Throttle for StoreThrottle {
     }
 
     async fn forgive(&self, key_name: &str) -> Result<(), StoreError> {
-        self.store.decrement(&key(key_name)).await
+        self.store.decrement(&counter_key(key_name)).await
     }
 
     async fn reset(&self, key_name: &str) -> Result<(), StoreError> {
-        self.store.delete(&key(key_name)).await.map(|_| ())
+        self.store.delete(&counter_key(key_name)).await.map(|_| ())
     }
 }
 

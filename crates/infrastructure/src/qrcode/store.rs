@@ -18,9 +18,12 @@ use qblog_domain::qrcode::{
     QrCodeStore, QrError, QrState, QrUpdate, Scanner,
 };
 use qblog_domain::store::{CasOutcome, KeyValueStore, Subscription};
+use qblog_domain::throttle::{RateLimit, ThrottleDecision};
 use qblog_domain::user::{Realname, UserId, Username};
 use serde::{Deserialize, Serialize};
 use shaku::Component;
+
+use crate::auth::counter_key;
 
 fn key(id: &QrCodeId) -> String {
     format!("qrcode:{}", id.as_str())
@@ -185,6 +188,26 @@ impl QrCodeStore for StoreQrCodeStore {
                 })
             })
             .transpose()
+    }
+
+    async fn get_counted(
+        &self,
+        id: &QrCodeId,
+        attempts: &RateLimit,
+    ) -> Result<(ThrottleDecision, Option<LiveQrCode>), QrError> {
+        let (counted, found) = self
+            .store
+            .count_and_get(&counter_key(&attempts.key), attempts.window, &key(id))
+            .await?;
+        let live = found
+            .map(|(text, remaining)| {
+                Ok::<_, QrError>(LiveQrCode {
+                    code: decode(&text)?,
+                    remaining,
+                })
+            })
+            .transpose()?;
+        Ok((attempts.decide(counted), live))
     }
 
     async fn replace(&self, current: &QrCode, next: &QrCode) -> Result<QrUpdate, QrError> {

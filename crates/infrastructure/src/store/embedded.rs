@@ -90,6 +90,16 @@ impl KeyValueStore for EmbeddedKeyValueStore {
             .map(|entry| (entry.value.clone(), entry.expires_at - now)))
     }
 
+    async fn count_and_get(
+        &self,
+        counter: &str,
+        window: Duration,
+        key: &str,
+    ) -> Result<(Counter, Option<(String, Duration)>), StoreError> {
+        let counted = self.increment(counter, window).await?;
+        Ok((counted, self.get_with_ttl(key).await?))
+    }
+
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
         let now = Instant::now();
         self.lock().insert(key, value, now + ttl, now);

@@ -16,6 +16,7 @@ use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use qblog_application::qrcode::{CheckOutcome, CheckRequest, QrLoginService};
 use qblog_domain::qrcode::{PollToken, QrCodeId, QrError, QrStatus};
+use qblog_domain::throttle::RateLimit;
 
 use super::dto::{
     CheckView, ConfirmRequest, GeneratedView, PcView, QrLoginView, QrTarget, ScanView, ScannerView,
@@ -232,14 +233,14 @@ impl QrCodeController {
         /// Seconds to wait for a change, 0 to 30.
         wait: Query<Option<u32>>,
     ) -> Result<Parkable<SessionReply<CheckView>>, ApiError> {
-        // A resumed long-poll was counted when it arrived.
+        // Counted with the code's read, in one store round trip; a resumed long-poll
+        // was counted when it arrived.
         let resumed = Resumed::of(req);
-        if resumed.is_none() {
-            let ip = ClientIp::of(req);
-            self.throttle
-                .per_minute(&format!("qrcode-check:{ip}"), self.options.check_per_minute)
-                .await?;
-        }
+        let rate_limit = resumed.is_none().then(|| RateLimit {
+            key: format!("qrcode-check:{}", ClientIp::of(req)),
+            limit: self.options.check_per_minute,
+            window: Duration::from_secs(60),
+        });
         let id = QrCodeId::parse("id", &id.0)?;
         let Some(token) = poll_token.0.or(token.0) else {
             return Err(QrError::WrongToken.into());
@@ -275,6 +276,7 @@ impl QrCodeController {
             },
             // HEAD must not change state: it reports `confirmed`, the next GET claims.
             claim: !RequestFacts::of(req).is_some_and(|facts| facts.is_head()),
+            rate_limit,
         };
         let result = match self.codes.check_once(request).await? {
             CheckOutcome::Ready(result) => result,

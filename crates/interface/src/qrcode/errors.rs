@@ -33,6 +33,11 @@ impl From<QrError> for ApiError {
                 },
             )
             .with_specific_code("match_code_mismatch"),
+            QrError::Throttled { retry_after } => Self::new(
+                ErrorCode::TooManyRequests,
+                "too many requests, try again later",
+            )
+            .with_retry_after(retry_after.as_secs().max(1)),
             QrError::Unavailable(_) => Self::outage(err),
             QrError::Unexpected(_) => Self::internal(err),
         }

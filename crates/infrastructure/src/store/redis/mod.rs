@@ -51,20 +51,29 @@ return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
     )
 });
 
-/// Fixed-window counter: the first increment sets the window's deadline.
-static INCREMENT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
+/// Lua that counts one in the fixed-window counter `KEYS[1]` (the first count sets the
+/// window's deadline, `ARGV[1]` ms) and leaves `count` and its `ttl` in locals.
+const COUNT_IN_KEYS_1: &str = r"
 local count = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   ttl = tonumber(ARGV[1])
 end
-return {count, ttl}
-",
-    )
+";
+
+/// A fixed-window count (as `INCREMENT`) and a value with its time to live (as
+/// `GET_WITH_TTL`) in one step: the counter is `KEYS[1]`, the value `KEYS[2]`. Only
+/// where both keys are on one node (not a cluster).
+static COUNT_AND_GET: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{COUNT_IN_KEYS_1}return {{count, ttl, redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2])}}"
+    ))
 });
+
+/// Fixed-window counter: the first increment sets the window's deadline.
+static INCREMENT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(&format!("{COUNT_IN_KEYS_1}return {{count, ttl}}")));
 
 /// Takes one back from a live counter, never below zero, keeping its TTL.
 static DECREMENT: LazyLock<Script> = LazyLock::new(|| {
@@ -128,6 +137,12 @@ impl KeySpace {
         } else {
             format!("{}{key}", self.prefix)
         }
+    }
+
+    /// Whether keys carry hash tags (a cluster: keys of different features are in
+    /// different slots).
+    pub fn is_tagged(&self) -> bool {
+        self.tagged
     }
 
     /// The Redis channel for a feature's notice channel.
@@ -346,6 +361,36 @@ impl KeyValueStore for RedisKeyValueStore {
             .await?;
         // PTTL: -2 for no key, -1 for none set (this adapter always sets one).
         Ok(value.zip(u64::try_from(ttl_ms).ok().map(Duration::from_millis)))
+    }
+
+    async fn count_and_get(
+        &self,
+        counter: &str,
+        window: Duration,
+        key: &str,
+    ) -> Result<(Counter, Option<(String, Duration)>), StoreError> {
+        if self.keys.is_tagged() {
+            // A cluster: the two keys live in different slots, which no one script may
+            // touch. Both commands go at once, still one round trip of waiting.
+            return tokio::try_join!(self.increment(counter, window), self.get_with_ttl(key));
+        }
+        let mut invocation = COUNT_AND_GET.key(self.keys.key(counter));
+        invocation.key(self.keys.key(key)).arg(millis(window));
+        // Run twice, the attempt counts twice: a limit errs on the safe side.
+        let (count, counter_ttl, value, ttl_ms): (u64, u64, Option<String>, i64) = self
+            .retried(|mut connection| {
+                let invocation = &invocation;
+                async move { invocation.invoke_async(&mut connection).await }
+            })
+            .await?;
+        let counted = Counter {
+            count,
+            resets_in: Duration::from_millis(counter_ttl),
+        };
+        Ok((
+            counted,
+            value.zip(u64::try_from(ttl_ms).ok().map(Duration::from_millis)),
+        ))
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {

@@ -14,6 +14,7 @@
 //! whose client disconnects before the answer (its future is dropped) is logged with
 //! status 499, as nginx does; a response body that cannot be read becomes a 500.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -69,43 +70,83 @@ pub struct AccessRecord {
 impl AccessRecord {
     /// The combined-format line.
     pub fn to_line(&self) -> String {
-        format!(
-            "{remote} - {user} [{time}] \"{method} {target} {version}\" {status} {bytes} \"{referer}\" \"{agent}\" rid={rid} dur_ms={dur:.3}",
-            remote = self.remote,
-            user = self.user.as_deref().map_or_else(|| "-".to_owned(), quote),
-            time = self.time.format("%d/%b/%Y:%H:%M:%S %z"),
-            method = quote(&self.method),
-            target = quote(&self.target),
-            version = self.version,
-            status = self.status,
-            bytes = self.bytes,
-            referer = self
-                .referer
-                .as_deref()
-                .map_or_else(|| "-".to_owned(), quote),
-            agent = self
-                .user_agent
-                .as_deref()
-                .map_or_else(|| "-".to_owned(), quote),
-            rid = self.request_id,
-            dur = self.duration_ms,
-        )
+        let mut line = String::with_capacity(256);
+        self.write_line(&mut line);
+        line
+    }
+
+    /// Appends the combined-format line to `out`, allocating nothing when `out` has
+    /// room (the interceptor reuses one buffer per thread).
+    pub fn write_line(&self, out: &mut String) {
+        out.push_str(&self.remote);
+        out.push_str(" - ");
+        quoted_or_dash(out, self.user.as_deref());
+        out.push_str(" [");
+        write_time(out, self.time);
+        out.push_str("] \"");
+        quote_into(out, &self.method);
+        out.push(' ');
+        quote_into(out, &self.target);
+        out.push(' ');
+        out.push_str(&self.version);
+        let _ = write!(out, "\" {} {} \"", self.status, self.bytes);
+        quoted_or_dash(out, self.referer.as_deref());
+        out.push_str("\" \"");
+        quoted_or_dash(out, self.user_agent.as_deref());
+        let _ = write!(
+            out,
+            "\" rid={} dur_ms={:.3}",
+            self.request_id, self.duration_ms
+        );
+    }
+}
+
+/// `[20/Nov/2026:23:35:16 +0000]`'s inside, formatted once per second per thread.
+fn write_time(out: &mut String, time: DateTime<Utc>) {
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> = const {
+            std::cell::RefCell::new((i64::MIN, String::new()))
+        };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        let second = time.timestamp();
+        if last.0 != second {
+            last.1.clear();
+            let _ = write!(last.1, "{}", time.format("%d/%b/%Y:%H:%M:%S %z"));
+            last.0 = second;
+        }
+        out.push_str(&last.1);
+    });
+}
+
+fn quoted_or_dash(out: &mut String, text: Option<&str>) {
+    match text {
+        Some(text) => quote_into(out, text),
+        None => out.push('-'),
     }
 }
 
 /// Escapes what would break the line's shape: quotes, backslashes, spaces in bare
 /// fields are fine inside quotes; control characters become `\xNN`.
-fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+fn quote_into(out: &mut String, text: &str) {
+    if !text
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c) & 0xff)),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c) & 0xff);
+            }
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Whether a (possibly percent-encoded) parameter name is a secret's.
@@ -206,7 +247,16 @@ impl PendingLine {
             record.bytes = bytes;
             record.user = self.facts.as_ref().and_then(|facts| facts.user());
             record.duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
-            self.sink.write_line(&record.to_line());
+            thread_local! {
+                static LINE: std::cell::RefCell<String> =
+                    std::cell::RefCell::new(String::with_capacity(512));
+            }
+            LINE.with(|line| {
+                let mut line = line.borrow_mut();
+                line.clear();
+                record.write_line(&mut line);
+                self.sink.write_line(&line);
+            });
         }
     }
 }

@@ -13,9 +13,12 @@
 //! counted once, with its whole wait), and a request whose client disconnected first
 //! is counted with status 499.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use metrics::{Counter, Histogram};
 use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
@@ -56,12 +59,25 @@ pub fn method_label(method: &Method) -> &'static str {
 }
 
 /// Swagger UI serves many asset paths; they are one route for metrics.
-fn route_label(path: &str) -> String {
+fn route_label(path: &str) -> &str {
     if path.starts_with("/docs") {
-        "/docs".to_owned()
+        "/docs"
     } else {
-        path.to_owned()
+        path
     }
+}
+
+/// A request's two series: its count (by status) and its duration.
+type Series = (Counter, Histogram);
+
+/// Series by method and status, then by route.
+type SeriesByKey = HashMap<(&'static str, u16), HashMap<String, Series>>;
+
+thread_local! {
+    /// The series a request updates, by method and status, then route: looked up per
+    /// thread instead of registered (labels built and hashed) on every request. The
+    /// labels are bounded (see the module documentation), so is this map.
+    static SERIES: RefCell<SeriesByKey> = RefCell::new(HashMap::new());
 }
 
 /// A request's measurement until it is recorded; on drop without an answer (the
@@ -82,23 +98,34 @@ impl PendingCount {
             .as_ref()
             .is_some_and(|facts| facts.is_unmatched())
         {
-            "unmatched".to_owned()
+            "unmatched"
         } else {
             route_label(&self.path)
         };
-        metrics::counter!(
-            "qblog_http_requests_total",
-            "method" => self.method,
-            "route" => route.clone(),
-            "status" => status.to_string(),
-        )
-        .increment(1);
-        metrics::histogram!(
-            "qblog_http_request_duration_seconds",
-            "method" => self.method,
-            "route" => route,
-        )
-        .record(self.started.elapsed().as_secs_f64());
+        let seconds = self.started.elapsed().as_secs_f64();
+        SERIES.with(|series| {
+            let mut series = series.borrow_mut();
+            let by_route = series.entry((self.method, status)).or_default();
+            if let Some((count, duration)) = by_route.get(route) {
+                count.increment(1);
+                duration.record(seconds);
+                return;
+            }
+            let count = metrics::counter!(
+                "qblog_http_requests_total",
+                "method" => self.method,
+                "route" => route.to_owned(),
+                "status" => status.to_string(),
+            );
+            let duration = metrics::histogram!(
+                "qblog_http_request_duration_seconds",
+                "method" => self.method,
+                "route" => route.to_owned(),
+            );
+            count.increment(1);
+            duration.record(seconds);
+            by_route.insert(route.to_owned(), (count, duration));
+        });
     }
 }
 
