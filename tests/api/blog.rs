@@ -452,3 +452,68 @@ async fn a_deleted_blog_comes_back_with_the_restore_command() {
     let again = qblog_server::cli::restore_blog(&app.settings, id).await;
     assert!(again.is_err(), "restoring a live blog is refused");
 }
+
+#[tokio::test]
+async fn a_write_on_one_instance_is_read_at_once_on_another_through_the_cache() {
+    let Some((settings, database)) =
+        crate::helpers::backend(crate::helpers::Backend::SqliteRedis).await
+    else {
+        return;
+    };
+    let writer = crate::helpers::spawn_with(settings, database).await;
+    let reader = writer.another_instance().await;
+    let alice = writer.signed_up(&TestUser::new("alice")).await;
+    let id = create(&writer, &alice, "First title", "<p>one</p>").await;
+    let title_on_reader = || async {
+        let body: Value = reader
+            .get(&format!("/api/blog/detail?id={id}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        body["data"]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // Read twice on the reader: the second answer comes from the cache.
+    assert_eq!(title_on_reader().await, "First title");
+    assert_eq!(title_on_reader().await, "First title");
+    assert_eq!(list(&reader, "").await.0, 1);
+
+    let updated = post(
+        &writer,
+        &format!("/api/blog/update?id={id}"),
+        Some(&alice.token),
+        Some(json!({"title": "Second title", "content": "<p>two</p>"})),
+    )
+    .await;
+    assert_eq!(updated.status(), 200);
+    assert_eq!(
+        title_on_reader().await,
+        "Second title",
+        "no stale read after a write"
+    );
+
+    create(&writer, &alice, "Another", "<p>x</p>").await;
+    let (total, items) = list(&reader, "").await;
+    assert_eq!(total, 2);
+    assert_eq!(titles(&items), ["Another", "Second title"]);
+
+    let deleted = post(
+        &writer,
+        &format!("/api/blog/del?id={id}"),
+        Some(&alice.token),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(
+        reader
+            .get(&format!("/api/blog/detail?id={id}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(list(&reader, "").await.0, 1);
+}

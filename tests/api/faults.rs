@@ -274,11 +274,16 @@ async fn a_frozen_database_times_out_as_503_and_recovers_when_it_thaws() {
         return;
     };
     let app = &faulty.app;
-    fails_fast(app, "/api/blog/list", None).await;
+    // Keyword searches are never cached, so they must reach the database.
+    let search = "/api/blog/list?keyword=frozen";
+    fails_fast(app, search, None).await;
     let (status, _) = timed(app, "/health/ready", None, Duration::from_secs(10)).await;
     assert_eq!(status, 503);
+    // The page read before the freeze is still valid, so the cache answers it.
+    let (status, _) = timed(app, "/api/blog/list", None, Duration::from_secs(10)).await;
+    assert_eq!(status, 200, "a cached page while the database is frozen");
     faulty.database.thaw();
-    until_status(app, "/api/blog/list", None, 200, Duration::from_secs(5)).await;
+    until_status(app, search, None, 200, Duration::from_secs(5)).await;
 }
 
 /// A bearer-authenticated `/me` and readiness on an app whose Redis settings are
@@ -340,4 +345,28 @@ async fn in_a_cluster_a_plain_url_to_one_node_is_503_not_500() {
         "{statuses:?}"
     );
     assert!(statuses.contains(&503), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn blog_reads_come_from_the_database_while_the_cache_is_frozen() {
+    let Some(faulty) = faulty_app().await else {
+        return;
+    };
+    let app = &faulty.app;
+    let alice = app.signed_up(&TestUser::new("alice")).await;
+    let id = crate::blog::new_blog(app, &alice).await;
+    // Cached, then the cache's store stops answering.
+    assert_eq!(
+        app.get(&format!("/api/blog/detail?id={id}")).await.status(),
+        200
+    );
+    faulty.redis.freeze();
+    for path in [
+        format!("/api/blog/detail?id={id}"),
+        "/api/blog/list".to_owned(),
+    ] {
+        let (status, _) = timed(app, &path, None, Duration::from_secs(10)).await;
+        assert_eq!(status, 200, "{path} must not fail with the cache");
+    }
+    faulty.redis.thaw();
 }

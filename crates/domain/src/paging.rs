@@ -5,7 +5,7 @@
 use crate::validation::FieldError;
 
 /// One page of a listing: 1-based number and size (1 to 100).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Page {
     number: u32,
     size: u32,

@@ -272,6 +272,18 @@ async fn published_messages_reach_subscribers_of_that_channel_only(store: Arc<dy
     assert!(nothing.is_err(), "{nothing:?}");
 }
 
+both_adapters!(several_values_are_read_in_order_in_one_call);
+async fn several_values_are_read_in_order_in_one_call(store: Arc<dyn KeyValueStore>) {
+    store.set("a", "1", MINUTE).await.expect("set");
+    store.set("c", "3", MINUTE).await.expect("set");
+    let keys = ["a", "b", "c"].map(str::to_owned);
+    assert_eq!(
+        store.get_many(&keys).await.ok(),
+        Some(vec![Some("1".to_owned()), None, Some("3".to_owned())])
+    );
+    assert_eq!(store.get_many(&[]).await.ok(), Some(Vec::new()));
+}
+
 both_adapters!(counting_and_reading_together_does_both);
 async fn counting_and_reading_together_does_both(store: Arc<dyn KeyValueStore>) {
     store.set("record", "v", MINUTE).await.expect("set");

@@ -71,6 +71,19 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// The QR-code login.
     pub qrcode: QrCodeSettings,
+    /// Blogs.
+    pub blog: BlogSettings,
+}
+
+/// `[blog]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct BlogSettings {
+    /// Cache `detail` and `list` answers in the store (Redis, or the embedded store).
+    pub cache: bool,
+    /// Seconds a cached answer lives at most (writes make it stale at once anyway).
+    pub cache_ttl_secs: u64,
+    /// Answers larger than this many bytes (long bodies) are not cached.
+    pub cache_max_entry_bytes: usize,
 }
 
 /// `[qrcode]`
@@ -459,6 +472,9 @@ impl Settings {
         }
         if self.auth.failed_login_window_secs == 0 {
             return invalid("auth.failed_login_window_secs", "must be at least 1");
+        }
+        if self.blog.cache_ttl_secs == 0 {
+            return invalid("blog.cache_ttl_secs", "must be at least 1");
         }
         if self.qrcode.ttl_secs == 0 {
             return invalid("qrcode.ttl_secs", "must be at least 1");

@@ -1,13 +1,18 @@
 //! `BlogService`: the blog use cases. Ownership is decided here — not in SQL, not in
 //! controllers — so every way in (HTTP, CLI) gets the same rules.
+//!
+//! Reads go through the blog cache (`detail`, and lists without a keyword). Every
+//! write tells the cache before it happens — a write the cache cannot be told of is
+//! refused — and again after it, so the next read on any instance sees it.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use qblog_domain::auth::Principal;
 use qblog_domain::blog::{
-    Blog, BlogChanges, BlogContent, BlogError, BlogId, BlogPage, BlogQuery, BlogRepository,
-    BlogTitle, Keyword, NewBlog,
+    Blog, BlogCache, BlogChanges, BlogContent, BlogError, BlogId, BlogPage, BlogQuery,
+    BlogRepository, BlogTitle, Cached, Keyword, ListKey, NewBlog,
 };
 use qblog_domain::clock::Clock;
 use qblog_domain::paging::Page;
@@ -91,7 +96,7 @@ pub trait BlogService: Interface {
     async fn restore(&self, id: BlogId) -> Result<(), BlogError>;
 }
 
-/// [`BlogService`] over the blog and user repositories.
+/// [`BlogService`] over the blog and user repositories and the blog read cache.
 #[derive(Component)]
 #[shaku(interface = BlogService)]
 pub struct BlogServiceImpl {
@@ -99,6 +104,8 @@ pub struct BlogServiceImpl {
     blogs: Arc<dyn BlogRepository>,
     #[shaku(inject)]
     users: Arc<dyn UserRepository>,
+    #[shaku(inject)]
+    cache: Arc<dyn BlogCache>,
     #[shaku(inject)]
     clock: Arc<dyn Clock>,
 }
@@ -112,21 +119,14 @@ impl BlogServiceImpl {
         }
         Ok(blog)
     }
-}
 
-#[async_trait]
-impl BlogService for BlogServiceImpl {
-    async fn list(&self, request: BlogListRequest) -> Result<BlogPage, BlogError> {
+    /// Live blogs matching `request`, from the database.
+    async fn list_uncached(&self, request: BlogListRequest) -> Result<BlogPage, BlogError> {
         let author_id = match &request.author {
             Some(username) => match self.users.find_with_hash(username).await? {
                 Some((user, _)) => Some(user.id),
                 // Nobody by that name: nothing to list, and no query to run.
-                None => {
-                    return Ok(BlogPage {
-                        items: Vec::new(),
-                        total: 0,
-                    });
-                }
+                None => return Ok(BlogPage::empty()),
             },
             None => None,
         };
@@ -139,36 +139,94 @@ impl BlogService for BlogServiceImpl {
             .await
     }
 
+    /// The page `key` names, from the cache or else from `read` (kept for the next
+    /// reader); `None` (a keyword search) always reads.
+    async fn cached_list(
+        &self,
+        key: Option<ListKey>,
+        read: impl Future<Output = Result<BlogPage, BlogError>> + Send,
+    ) -> Result<BlogPage, BlogError> {
+        let Some(key) = key else {
+            return read.await;
+        };
+        match self.cache.list(&key).await {
+            Cached::Hit(page) => Ok(page),
+            Cached::Miss(generation) => {
+                let page = read.await?;
+                self.cache.keep_list(&generation, &key, &page).await;
+                Ok(page)
+            }
+            Cached::Bypass => read.await,
+        }
+    }
+
+    /// Runs `write` with the cache told before (a write it cannot be told of does not
+    /// happen) and after (a failure then is logged: entries end with their TTL).
+    async fn writing<T>(
+        &self,
+        write: impl Future<Output = Result<T, BlogError>> + Send,
+    ) -> Result<T, BlogError> {
+        self.cache.invalidate().await?;
+        let written = write.await;
+        if let Err(err) = self.cache.invalidate().await {
+            tracing::error!(error = %err,
+                "a blog write could not invalidate the read cache; other instances may \
+                 serve the previous version until blog.cache_ttl_secs passes");
+        }
+        written
+    }
+}
+
+#[async_trait]
+impl BlogService for BlogServiceImpl {
+    async fn list(&self, request: BlogListRequest) -> Result<BlogPage, BlogError> {
+        let key = match (&request.keyword, &request.author) {
+            (Some(_), _) => None,
+            (None, Some(author)) => Some(ListKey::Author(author.clone(), request.page)),
+            (None, None) => Some(ListKey::All(request.page)),
+        };
+        self.cached_list(key, self.list_uncached(request)).await
+    }
+
     async fn list_own(
         &self,
         author: &Principal,
         keyword: Option<Keyword>,
         page: Page,
     ) -> Result<BlogPage, BlogError> {
-        self.blogs
-            .list(&BlogQuery {
-                author_id: Some(author.user_id),
-                keyword,
-                page,
-            })
-            .await
+        let key = keyword
+            .is_none()
+            .then_some(ListKey::Own(author.user_id, page));
+        let query = BlogQuery {
+            author_id: Some(author.user_id),
+            keyword,
+            page,
+        };
+        self.cached_list(key, self.blogs.list(&query)).await
     }
 
     async fn detail(&self, id: BlogId) -> Result<Blog, BlogError> {
-        self.blogs.find(id).await?.ok_or(BlogError::NotFound)
+        let generation = match self.cache.detail(id).await {
+            Cached::Hit(blog) => return Ok(blog),
+            Cached::Miss(generation) => Some(generation),
+            Cached::Bypass => None,
+        };
+        let blog = self.blogs.find(id).await?.ok_or(BlogError::NotFound)?;
+        if let Some(generation) = generation {
+            self.cache.keep_detail(&generation, &blog).await;
+        }
+        Ok(blog)
     }
 
     async fn create(&self, author: &Principal, draft: BlogDraft) -> Result<Blog, BlogError> {
-        let blog = self
-            .blogs
-            .create(NewBlog {
-                title: draft.title,
-                content: draft.content,
-                author_id: author.user_id,
-                author: author.username.clone(),
-                created_at: self.clock.now(),
-            })
-            .await?;
+        let new = NewBlog {
+            title: draft.title,
+            content: draft.content,
+            author_id: author.user_id,
+            author: author.username.clone(),
+            created_at: self.clock.now(),
+        };
+        let blog = self.writing(self.blogs.create(new)).await?;
         tracing::info!(blog_id = %blog.id, author = %author.username, "blog created");
         Ok(blog)
     }
@@ -186,15 +244,17 @@ impl BlogService for BlogServiceImpl {
             updated_at: self.clock.now(),
         };
         // Deleted between the check and the write: it is gone.
-        self.blogs
-            .update(id, changes)
+        self.writing(self.blogs.update(id, changes))
             .await?
             .ok_or(BlogError::NotFound)
     }
 
     async fn delete(&self, editor: &Principal, id: BlogId) -> Result<(), BlogError> {
         self.owned_by(editor, id).await?;
-        if !self.blogs.soft_delete(id, self.clock.now()).await? {
+        let deleted = self
+            .writing(self.blogs.soft_delete(id, self.clock.now()))
+            .await?;
+        if !deleted {
             return Err(BlogError::NotFound);
         }
         tracing::info!(blog_id = %id, author = %editor.username, "blog deleted");
@@ -202,7 +262,10 @@ impl BlogService for BlogServiceImpl {
     }
 
     async fn restore(&self, id: BlogId) -> Result<(), BlogError> {
-        if !self.blogs.restore(id, self.clock.now()).await? {
+        let restored = self
+            .writing(self.blogs.restore(id, self.clock.now()))
+            .await?;
+        if !restored {
             return Err(BlogError::NotFound);
         }
         tracing::info!(blog_id = %id, "blog restored");

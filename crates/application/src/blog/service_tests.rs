@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use qblog_domain::auth::{Credential, LoginMethod, SessionId};
-use qblog_domain::blog::MockBlogRepository;
+use qblog_domain::blog::{MockBlogCache, MockBlogRepository};
 use qblog_domain::clock::MockClock;
 use qblog_domain::text::escape_html;
 use qblog_domain::user::{MockUserRepository, PasswordHash, Realname, User, UserId};
+
+use qblog_domain::blog::{CacheGeneration, ListKey};
 
 use super::*;
 
@@ -43,12 +45,32 @@ fn draft() -> BlogDraft {
     }
 }
 
+/// A cache that is off: every read goes to the database, writes tell it nothing.
+fn no_cache() -> MockBlogCache {
+    let mut cache = MockBlogCache::new();
+    cache.expect_detail().returning(|_| Cached::Bypass);
+    cache.expect_list().returning(|_| Cached::Bypass);
+    cache.expect_invalidate().returning(|| Ok(()));
+    cache.expect_keep_detail().never();
+    cache.expect_keep_list().never();
+    cache
+}
+
 fn service(blogs: MockBlogRepository, users: MockUserRepository) -> BlogServiceImpl {
+    service_with(blogs, users, no_cache())
+}
+
+fn service_with(
+    blogs: MockBlogRepository,
+    users: MockUserRepository,
+    cache: MockBlogCache,
+) -> BlogServiceImpl {
     let mut clock = MockClock::new();
     clock.expect_now().returning(now);
     BlogServiceImpl {
         blogs: Arc::new(blogs),
         users: Arc::new(users),
+        cache: Arc::new(cache),
         clock: Arc::new(clock),
     }
 }
@@ -256,4 +278,120 @@ async fn a_new_blog_belongs_to_its_author_and_starts_now() {
         .await
         .expect("created");
     assert_eq!(created.id, BlogId(11));
+}
+
+fn generation() -> CacheGeneration {
+    CacheGeneration("g1".into())
+}
+
+#[tokio::test]
+async fn a_cached_blog_is_served_without_the_database() {
+    let mut cache = MockBlogCache::new();
+    cache
+        .expect_detail()
+        .returning(|id| Cached::Hit(blog(id.0, 1)));
+    let mut blogs = MockBlogRepository::new();
+    blogs.expect_find().never();
+    let found = service_with(blogs, MockUserRepository::new(), cache)
+        .detail(BlogId(7))
+        .await
+        .expect("found");
+    assert_eq!(found.id, BlogId(7));
+}
+
+#[tokio::test]
+async fn a_miss_reads_the_database_and_keeps_the_answer_under_the_generation_read_first() {
+    let mut cache = MockBlogCache::new();
+    cache
+        .expect_detail()
+        .returning(|_| Cached::Miss(generation()));
+    cache
+        .expect_keep_detail()
+        .withf(|g, kept| *g == generation() && kept.id == BlogId(7))
+        .times(1)
+        .returning(|_, _| ());
+    let found = service_with(alice_owns_blog_7(), MockUserRepository::new(), cache)
+        .detail(BlogId(7))
+        .await
+        .expect("found");
+    assert_eq!(found.id, BlogId(7));
+}
+
+#[tokio::test]
+async fn lists_are_cached_by_author_and_page_and_keyword_searches_never() {
+    let mut cache = MockBlogCache::new();
+    let page = Page::new(2, 10).expect("valid");
+    cache
+        .expect_list()
+        .withf(move |key| *key == ListKey::All(page))
+        .times(1)
+        .returning(|_| Cached::Hit(BlogPage::empty()));
+    let mut blogs = MockBlogRepository::new();
+    blogs
+        .expect_list()
+        .withf(|query| query.keyword.is_some())
+        .times(1)
+        .returning(|_| Ok(BlogPage::empty()));
+    let service = service_with(blogs, MockUserRepository::new(), cache);
+    let cached = service
+        .list(BlogListRequest {
+            page,
+            ..BlogListRequest::default()
+        })
+        .await
+        .expect("listed");
+    assert_eq!(cached.total, 0);
+    service
+        .list(BlogListRequest {
+            keyword: Keyword::parse("rust").expect("valid"),
+            page,
+            ..BlogListRequest::default()
+        })
+        .await
+        .expect("searched in the database");
+}
+
+#[tokio::test]
+async fn a_write_tells_the_cache_before_and_after() {
+    let mut cache = MockBlogCache::new();
+    let mut sequence = mockall::Sequence::new();
+    cache
+        .expect_invalidate()
+        .times(1)
+        .in_sequence(&mut sequence)
+        .returning(|| Ok(()));
+    let mut blogs = MockBlogRepository::new();
+    blogs
+        .expect_create()
+        .times(1)
+        .in_sequence(&mut sequence)
+        .returning(|new| {
+            let mut created = blog(9, new.author_id.0);
+            created.title = new.title;
+            Ok(created)
+        });
+    cache
+        .expect_invalidate()
+        .times(1)
+        .in_sequence(&mut sequence)
+        .returning(|| Ok(()));
+    service_with(blogs, MockUserRepository::new(), cache)
+        .create(&principal(1, "alice"), draft())
+        .await
+        .expect("created");
+}
+
+#[tokio::test]
+async fn a_write_the_cache_cannot_be_told_of_does_not_happen() {
+    let mut cache = MockBlogCache::new();
+    cache
+        .expect_invalidate()
+        .returning(|| Err(BlogError::Unavailable("redis down".into())));
+    let mut blogs = alice_owns_blog_7();
+    blogs.expect_soft_delete().never();
+    let err = service_with(blogs, MockUserRepository::new(), cache)
+        .delete(&principal(1, "alice"), BlogId(7))
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, BlogError::Unavailable(_)));
 }

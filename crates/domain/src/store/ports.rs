@@ -65,6 +65,13 @@ pub trait KeyValueStore: Interface {
     /// expired key is `Ok(None)`, not an error.
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
 
+    /// Reads the live values under `keys`, in order, in one round trip (`None` for a
+    /// missing one). The values are each read atomically, not all together.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store cannot be reached.
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, StoreError>;
+
     /// Reads the live value under `key` and how long it has left, in one atomic step
     /// and by the store's own clock: instances whose clocks disagree still agree on
     /// when a value expires.

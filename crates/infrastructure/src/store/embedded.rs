@@ -82,6 +82,15 @@ impl KeyValueStore for EmbeddedKeyValueStore {
         Ok(self.lock().live(key, now).map(|entry| entry.value.clone()))
     }
 
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, StoreError> {
+        let now = Instant::now();
+        let entries = self.lock();
+        Ok(keys
+            .iter()
+            .map(|key| entries.live(key, now).map(|entry| entry.value.clone()))
+            .collect())
+    }
+
     async fn get_with_ttl(&self, key: &str) -> Result<Option<(String, Duration)>, StoreError> {
         let now = Instant::now();
         Ok(self

@@ -1,12 +1,16 @@
-//! Blogs: list, detail, write, edit, soft delete.
+//! Blogs: list, detail, write, edit, soft delete; reads cached in the store.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use qblog_application::blog::{BlogService, BlogServiceImpl};
 use qblog_domain::blog::BlogRepository;
 use qblog_domain::clock::Clock;
+use qblog_domain::store::KeyValueStore;
 use qblog_domain::user::UserRepository;
-use qblog_infrastructure::blog::SeaOrmBlogRepository;
+use qblog_infrastructure::blog::{
+    BlogCacheOptions, SeaOrmBlogRepository, StoreBlogCache, StoreBlogCacheParameters,
+};
 use qblog_infrastructure::database::DatabasePool;
 use qblog_interface::blog::BlogController;
 use shaku::{HasComponent, module};
@@ -27,11 +31,11 @@ mod definition {
 
     module! {
         pub BlogModule: BlogModuleInterface {
-            components = [SeaOrmBlogRepository, BlogServiceImpl],
+            components = [SeaOrmBlogRepository, StoreBlogCache, BlogServiceImpl],
             providers = [],
 
             use dyn CoreModule {
-                components = [dyn DatabasePool, dyn Clock],
+                components = [dyn DatabasePool, dyn Clock, dyn KeyValueStore],
                 providers = []
             },
 
@@ -51,7 +55,18 @@ pub use definition::BlogModule;
 /// When accounts are not wired yet.
 pub fn wire(w: &mut Wiring<'_>) -> anyhow::Result<BlogController> {
     let accounts = w.module::<dyn AccountsModuleInterface>()?;
-    let module = Arc::new(BlogModule::builder(Arc::clone(&w.core), accounts).build());
+    let settings = &w.settings.blog;
+    let module = Arc::new(
+        BlogModule::builder(Arc::clone(&w.core), accounts)
+            .with_component_parameters::<StoreBlogCache>(StoreBlogCacheParameters {
+                options: BlogCacheOptions {
+                    enabled: settings.cache,
+                    ttl: Duration::from_secs(settings.cache_ttl_secs),
+                    max_entry_bytes: settings.cache_max_entry_bytes,
+                },
+            })
+            .build(),
+    );
     w.provide::<dyn BlogModuleInterface>(module.clone());
     Ok(BlogController::new(module.resolve()))
 }

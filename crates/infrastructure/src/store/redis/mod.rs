@@ -350,6 +350,22 @@ impl KeyValueStore for RedisKeyValueStore {
         self.query(redis::cmd("GET").arg(self.keys.key(key))).await
     }
 
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.keys.is_tagged() {
+            // A cluster refuses an MGET across slots: the GETs go at once instead.
+            let reads = keys.iter().map(|key| self.get(key));
+            return futures_util::future::try_join_all(reads).await;
+        }
+        let mut cmd = redis::cmd("MGET");
+        for key in keys {
+            cmd.arg(self.keys.key(key));
+        }
+        self.query(&cmd).await
+    }
+
     async fn get_with_ttl(&self, key: &str) -> Result<Option<(String, Duration)>, StoreError> {
         // One round trip, and the key cannot expire between the two reads.
         let invocation = GET_WITH_TTL.key(self.keys.key(key));
