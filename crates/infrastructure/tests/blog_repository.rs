@@ -263,6 +263,19 @@ async fn listing_is_newest_first_paged_and_filtered_by_author(fixture: &Fixture)
     assert_eq!(page.total, 5);
     let titles: Vec<_> = page.items.iter().map(|b| b.title.as_str()).collect();
     assert_eq!(titles, vec!["alice 3", "alice 2"]);
+
+    // Past the last page there is no row to carry the total; it is still counted.
+    let past_the_end = fixture
+        .blogs
+        .list(&BlogQuery {
+            author_id: Some(alice.id),
+            keyword: None,
+            page: Page::new(4, 2).expect("valid"),
+        })
+        .await
+        .expect("listed");
+    assert!(past_the_end.items.is_empty());
+    assert_eq!(past_the_end.total, 5);
 }
 
 every_database!(soft_deleted_blogs_vanish_until_restored);

@@ -64,6 +64,11 @@ impl BlogTitle {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The title, HTML-escaped, without a copy.
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 /// The body: sanitised HTML, from at most 100,000 characters of input.
@@ -92,6 +97,11 @@ impl BlogContent {
     /// The body.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The body, without a copy.
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 

@@ -49,6 +49,11 @@ impl Username {
         &self.0
     }
 
+    /// The username as given at registration, without a copy.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     /// The form uniqueness and look-ups use: lower case.
     pub fn key(&self) -> String {
         self.0.to_ascii_lowercase()

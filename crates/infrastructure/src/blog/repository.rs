@@ -11,10 +11,10 @@ use qblog_domain::blog::{
 };
 use qblog_domain::text::search_text;
 use qblog_domain::user::{UserId, Username};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, QueryStatementBuilder};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
 };
 use shaku::Component;
 
@@ -55,7 +55,55 @@ impl SeaOrmBlogRepository {
     }
 }
 
-fn to_blog(row: entity::Model) -> Result<Blog, BlogError> {
+/// The columns a reader needs: a blog without its state and search text (as long as
+/// the content again), plus, in a listing, the number of matches in all pages.
+#[derive(FromQueryResult)]
+struct BlogRow {
+    id: i64,
+    title: String,
+    content: String,
+    author_id: i64,
+    author: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// A listed row: the blog and the total the same statement counted.
+#[derive(FromQueryResult)]
+struct ListedRow {
+    #[sea_orm(nested)]
+    blog: BlogRow,
+    total: i64,
+}
+
+impl From<entity::Model> for BlogRow {
+    fn from(row: entity::Model) -> Self {
+        Self {
+            id: row.id,
+            title: row.title,
+            content: row.content,
+            author_id: row.author_id,
+            author: row.author,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// `select` narrowed to [`BlogRow`]'s columns.
+fn readable(select: Select<Entity>) -> Select<Entity> {
+    select.select_only().columns([
+        Column::Id,
+        Column::Title,
+        Column::Content,
+        Column::AuthorId,
+        Column::Author,
+        Column::CreatedAt,
+        Column::UpdatedAt,
+    ])
+}
+
+fn to_blog(row: BlogRow) -> Result<Blog, BlogError> {
     Ok(Blog {
         id: BlogId(row.id),
         title: BlogTitle::from_stored(row.title),
@@ -103,12 +151,12 @@ impl BlogRepository for SeaOrmBlogRepository {
         }
         .insert(self.pool.connection());
         let row = self.pool.run(insert).await.map_err(db_error::<BlogError>)?;
-        to_blog(row)
+        to_blog(row.into())
     }
 
     async fn find(&self, id: BlogId) -> Result<Option<Blog>, BlogError> {
-        let query = Entity::find_by_id(id.0)
-            .filter(Column::State.eq(LIVE))
+        let query = readable(Entity::find_by_id(id.0).filter(Column::State.eq(LIVE)))
+            .into_model::<BlogRow>()
             .one(self.pool.connection());
         self.pool
             .run(query)
@@ -127,21 +175,38 @@ impl BlogRepository for SeaOrmBlogRepository {
     }
 
     async fn list(&self, query: &BlogQuery) -> Result<BlogPage, BlogError> {
-        let db = self.pool.connection();
-        let total = self
-            .pool
-            .run(matching(query).count(db))
-            .await
-            .map_err(db_error::<BlogError>)?;
-        let rows = matching(query)
+        // One statement: the page, each row carrying the total of all pages (an
+        // uncorrelated subquery, which every supported database evaluates once).
+        let count = matching(query)
+            .select_only()
+            .column_as(Column::Id.count(), "n")
+            .into_query();
+        let rows = readable(matching(query))
+            .expr_as(
+                Expr::SubQuery(None, Box::new(count.into_sub_query_statement())),
+                "total",
+            )
             .order_by_desc(Column::CreatedAt)
             .order_by_desc(Column::Id)
             .offset(query.page.offset())
             .limit(u64::from(query.page.size()))
-            .all(db);
+            .into_model::<ListedRow>()
+            .all(self.pool.connection());
         let rows = self.pool.run(rows).await.map_err(db_error::<BlogError>)?;
+        let total = match rows.first() {
+            Some(row) => u64::try_from(row.total).context("a negative count")?,
+            // A page past the end has no row to carry the total: count alone.
+            None => self
+                .pool
+                .run(matching(query).count(self.pool.connection()))
+                .await
+                .map_err(db_error::<BlogError>)?,
+        };
         Ok(BlogPage {
-            items: rows.into_iter().map(to_blog).collect::<Result<_, _>>()?,
+            items: rows
+                .into_iter()
+                .map(|row| to_blog(row.blog))
+                .collect::<Result<_, _>>()?,
             total,
         })
     }

@@ -74,7 +74,7 @@ impl BlogController {
                 .await?
         };
         Ok(PagedReply::new(
-            result.items.iter().map(BlogView::from).collect(),
+            result.items.into_iter().map(BlogView::from).collect(),
             result.total,
         ))
     }
@@ -83,7 +83,7 @@ impl BlogController {
     #[oai(path = "/detail", method = "get")]
     async fn detail(&self, id: Query<String>) -> Result<Reply<BlogView>, ApiError> {
         let blog = self.blogs.detail(BlogId::parse("id", &id.0)?).await?;
-        Ok(Reply::new(BlogView::from(&blog)))
+        Ok(Reply::new(BlogView::from(blog)))
     }
 
     /// Write a blog as the logged-in user.
@@ -107,7 +107,7 @@ impl BlogController {
     ) -> Result<Reply<BlogView>, ApiError> {
         let id = BlogId::parse("id", &id.0)?;
         let blog = self.blogs.update(auth.principal(), id, body.0).await?;
-        Ok(Reply::new(BlogView::from(&blog)))
+        Ok(Reply::new(BlogView::from(blog)))
     }
 
     /// Delete a blog (its author only); an operator can restore it.

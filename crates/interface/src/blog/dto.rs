@@ -51,13 +51,13 @@ pub struct BlogView {
     pub updatetime: i64,
 }
 
-impl From<&Blog> for BlogView {
-    fn from(blog: &Blog) -> Self {
+impl From<Blog> for BlogView {
+    fn from(blog: Blog) -> Self {
         Self {
             id: blog.id.0,
-            title: blog.title.as_str().to_owned(),
-            content: blog.content.as_str().to_owned(),
-            author: blog.author.as_str().to_owned(),
+            title: blog.title.into_string(),
+            content: blog.content.into_string(),
+            author: blog.author.into_string(),
             createtime: blog.created_at.timestamp_millis(),
             updatetime: blog.updated_at.timestamp_millis(),
         }
