@@ -23,7 +23,7 @@ impl SessionId {
 
     /// Makes an id from 32 random bytes.
     pub fn from_random_bytes(bytes: [u8; 32]) -> Self {
-        Self(hex(&bytes))
+        Self(hex::encode(bytes))
     }
 
     /// The id, for the cookie.
@@ -35,7 +35,7 @@ impl SessionId {
     /// see a handle (the user's device list, the `sid` claim of a token); nobody can
     /// turn one back into the id.
     pub fn handle(&self) -> SessionHandle {
-        SessionHandle(hex(&Sha256::digest(self.0.as_bytes())[..16]))
+        SessionHandle(hex::encode(&Sha256::digest(self.0.as_bytes())[..16]))
     }
 }
 
@@ -43,10 +43,6 @@ impl fmt::Debug for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SessionId([REDACTED])")
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The public name of a session (32 hex digits): its key in the store, the `id` of

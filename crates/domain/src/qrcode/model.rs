@@ -74,7 +74,7 @@ impl PollToken {
     /// Its hash, which the record keeps for instances of the previous release (they
     /// check the token against it) during a rolling upgrade.
     pub fn hash(&self) -> PollTokenHash {
-        PollTokenHash(hex(&Sha256::digest(self.0.as_bytes())))
+        PollTokenHash(hex::encode(&Sha256::digest(self.0.as_bytes())))
     }
 }
 
@@ -98,13 +98,21 @@ impl PollTokenKey {
 
     /// The poll token of code `id`: 64 hex digits.
     pub fn issue(&self, id: &QrCodeId) -> PollToken {
-        PollToken(hex(&mac(&self.0, id.as_str().as_bytes())))
+        PollToken(hex::encode(mac(&self.0, id.as_str().as_bytes())))
     }
 
     /// Whether `token` is the one issued for `id`, compared in constant time.
     pub fn verify(&self, id: &QrCodeId, token: &PollToken) -> bool {
-        let expected = self.issue(id);
-        expected.0.as_bytes().ct_eq(token.0.as_bytes()).into()
+        // Upper-case digits are not the token issued: only lower case decodes here.
+        let mut presented = [0u8; 32];
+        if token.0.bytes().any(|b| b.is_ascii_uppercase())
+            || hex::decode_to_slice(&token.0, &mut presented).is_err()
+        {
+            return false;
+        }
+        mac(&self.0, id.as_str().as_bytes())
+            .ct_eq(&presented)
+            .into()
     }
 }
 
@@ -120,10 +128,6 @@ fn mac(key: &[u8], message: &[u8]) -> [u8; 32] {
         .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(message);
     mac.finalize().into_bytes().into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// SHA-256 of a poll token, hex: what the previous release checked tokens against.
