@@ -74,7 +74,7 @@ impl PollToken {
     /// Its hash, which the record keeps for instances of the previous release (they
     /// check the token against it) during a rolling upgrade.
     pub fn hash(&self) -> PollTokenHash {
-        PollTokenHash(hex::encode(&Sha256::digest(self.0.as_bytes())))
+        PollTokenHash(hex::encode(Sha256::digest(self.0.as_bytes())))
     }
 }
 
