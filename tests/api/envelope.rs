@@ -156,3 +156,75 @@ async fn a_body_that_does_not_arrive_in_time_is_a_408_envelope_and_the_connectio
         "{reply}"
     );
 }
+
+/// `compat.legacy_error_status`: the Node blog's front ends read `errno` in their
+/// success handler, so `/api/` errors come with HTTP 200 — envelope and headers as
+/// they were — while probes keep their status and the metrics keep the real one.
+#[tokio::test]
+async fn legacy_error_status_sends_api_errors_as_200_with_the_same_envelope() {
+    let app = spawn_app_with(|settings| {
+        settings.compat.legacy_error_status = true;
+        settings.auth.max_failed_logins = 1;
+    })
+    .await;
+    let user = crate::helpers::TestUser::new("legacy");
+    app.register(&user).await;
+    let wrong = serde_json::json!({"username": "legacy", "password": "not-the-password"});
+
+    let refused = app.post_json("/api/user/login", &wrong).await;
+    assert_envelope(refused, StatusCode::OK, "invalid_credentials").await;
+    // Throttled: still 200, and Retry-After is kept.
+    let throttled = app.post_json("/api/user/login", &wrong).await;
+    assert!(throttled.headers().contains_key("retry-after"));
+    assert_envelope(throttled, StatusCode::OK, "too_many_requests").await;
+    // A framework error, and an unknown API route.
+    let bad_json = app
+        .client
+        .post(app.url("/api/user/login"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("sent");
+    assert_envelope(bad_json, StatusCode::OK, "validation_failed").await;
+    assert_envelope(
+        app.get("/api/no/such/route").await,
+        StatusCode::OK,
+        "not_found",
+    )
+    .await;
+    // A 405 keeps its Allow header.
+    let wrong_method = app.get("/api/user/login").await;
+    assert!(wrong_method.headers().contains_key("allow"));
+    assert_envelope(wrong_method, StatusCode::OK, "method_not_allowed").await;
+    // Success is untouched; outside /api/ statuses are kept.
+    assert_eq!(app.try_login(&user).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post_json("/health/live", &serde_json::json!({}))
+            .await
+            .status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    // The metrics record what the errors really were.
+    let metrics = app.get("/metrics").await.text().await.expect("text");
+    assert!(
+        metrics.contains(r#"route="/api/user/login",status="401""#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"route="/api/user/login",status="429""#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn errors_keep_their_status_by_default() {
+    let app = spawn_app().await;
+    let wrong = serde_json::json!({"username": "nobody_here", "password": "not-the-password"});
+    assert_envelope(
+        app.post_json("/api/user/login", &wrong).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+}

@@ -18,7 +18,9 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use crate::pages::PagesController;
-use crate::pipeline::filters::{ExceptionFilter, RouteMethods};
+use crate::pipeline::filters::{
+    ExceptionFilter, LegacyErrorStatus, LegacyErrorStatusEndpoint, RouteMethods,
+};
 use crate::pipeline::guards::{GuardContext, origin_of};
 use crate::pipeline::interceptors::{
     AccessLog, AccessLogEndpoint, AccessLogSink, Timing, TimingEndpoint,
@@ -54,13 +56,17 @@ pub struct HttpOptions {
     /// Routes whose requests may be parked while they wait (long-polls, see
     /// [`pipeline::park`]); features add theirs as they are wired.
     pub parked_paths: Vec<&'static str>,
+    /// Send `/api/` errors with status 200 (`compat.legacy_error_status`).
+    pub legacy_error_status: bool,
 }
 
 /// The whole HTTP application. The layers a parked long-poll keeps — those outside
 /// [`Unpark`] — are named, not boxed: each boxed endpoint would add request-sized
 /// slots to every waiting request.
-pub type App = RequestIdEndpoint<
-    HeadLimitsEndpoint<ClientIpEndpoint<AccessLogEndpoint<TimingEndpoint<UnparkEndpoint>>>>,
+pub type App = LegacyErrorStatusEndpoint<
+    RequestIdEndpoint<
+        HeadLimitsEndpoint<ClientIpEndpoint<AccessLogEndpoint<TimingEndpoint<UnparkEndpoint>>>>,
+    >,
 >;
 
 /// Answers `req` with `app`. The future owns what it needs, so a server can spawn it
@@ -100,7 +106,8 @@ pub fn build_app(api: impl OpenApi + 'static, guard: GuardContext, options: &Htt
     // Innermost first: routes, body limit, CORS, exception filter, security headers;
     // then the parking of long-polls (pipeline::park), which drops all of those while a
     // request waits; then what must see the whole request, once: timing, access log,
-    // client address, and outermost the request id and its tracing span.
+    // client address, the request id and its tracing span; outermost, the legacy
+    // error status, so that everything inside records the status an error had.
     // The service's own pages send an Origin on every POST: once CORS is on, their
     // origin must be allowed too.
     let mut cors_origins = options.cors_origins.clone();
@@ -122,6 +129,7 @@ pub fn build_app(api: impl OpenApi + 'static, guard: GuardContext, options: &Htt
         .with(ClientIpMiddleware::new(options.trusted_proxies.clone()))
         .with(HeadLimits)
         .with(RequestIdMiddleware)
+        .with(LegacyErrorStatus::new(options.legacy_error_status))
 }
 
 /// CORS for the configured origins, with cookies, for the methods and headers the API

@@ -359,6 +359,7 @@ pub async fn bind(address: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
 #[cfg(test)]
 mod tests {
     use poem::{EndpointExt, handler};
+    use qblog_interface::pipeline::filters::LegacyErrorStatus;
     use qblog_interface::pipeline::interceptors::{AccessLog, Timing};
     use qblog_interface::pipeline::middleware::{
         ClientIpMiddleware, HeadLimits, RequestIdMiddleware,
@@ -414,7 +415,8 @@ mod tests {
             .with(AccessLog::new(None))
             .with(ClientIpMiddleware::default())
             .with(HeadLimits)
-            .with(RequestIdMiddleware);
+            .with(RequestIdMiddleware)
+            .with(LegacyErrorStatus::new(false));
         let (stop, stopped) = oneshot::channel::<()>();
         let (control, _lifecycle) = qblog_interface::lifecycle::Lifecycle::new();
         let server = tokio::spawn(serve(

@@ -73,6 +73,15 @@ pub struct Settings {
     pub qrcode: QrCodeSettings,
     /// Blogs.
     pub blog: BlogSettings,
+    /// Compatibility with front ends written for the Node blog.
+    pub compat: CompatSettings,
+}
+
+/// `[compat]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct CompatSettings {
+    /// Send `/api/` errors with HTTP 200 (the envelope unchanged), as the Node blog did.
+    pub legacy_error_status: bool,
 }
 
 /// `[blog]`

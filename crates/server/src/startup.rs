@@ -100,6 +100,7 @@ impl Application {
                 access_log,
                 metrics: Some(telemetry::metrics()),
                 parked_paths: wiring.parked_paths.clone(),
+                legacy_error_status: settings.compat.legacy_error_status,
             },
         );
 
