@@ -401,11 +401,14 @@ async fn a_cookie_post_from_a_foreign_origin_is_refused_but_a_bearer_one_is_not(
         .send()
         .await
         .expect("sent");
-    let (status, code, _) = error_of(foreign).await;
+    let (status, code, message) = error_of(foreign).await;
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::FORBIDDEN, "forbidden")
     );
+    // The message says which origin, and which setting would allow it.
+    assert!(message.contains("https://evil.example"), "{message}");
+    assert!(message.contains("auth.allowed_origins"), "{message}");
     assert_eq!(
         app.get_with_cookie("/api/user/me", &session.sid)
             .await
@@ -451,6 +454,34 @@ async fn a_cookie_post_from_a_foreign_origin_is_refused_but_a_bearer_one_is_not(
         .await
         .expect("sent");
     assert_eq!(own.status(), 200);
+}
+
+#[tokio::test]
+async fn an_origin_in_allowed_origins_may_post_with_the_cookie() {
+    let app = spawn_app_with(|settings| {
+        settings.auth.allowed_origins = vec!["http://localhost:18080".to_owned()];
+    })
+    .await;
+    let session = app.signed_up(&TestUser::new("ada")).await;
+    let post_from = |origin: &'static str| {
+        app.client
+            .post(app.url("/api/user/logout"))
+            .header(COOKIE, format!("sid={}", session.sid))
+            .header("origin", origin)
+            .header("sec-fetch-site", "same-site")
+            .send()
+    };
+    let (status, _, message) =
+        error_of(post_from("http://localhost:18081").await.expect("sent")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(message.contains("http://localhost:18081"), "{message}");
+    assert_eq!(
+        post_from("http://localhost:18080")
+            .await
+            .expect("sent")
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]

@@ -21,14 +21,10 @@ use crate::telemetry;
 #[derive(Debug, Parser)]
 #[command(name = "qblog", version, about)]
 pub struct Cli {
-    /// Directory holding default.toml and the <APP_ENV>.toml files.
-    #[arg(
-        long,
-        global = true,
-        default_value = "config",
-        env = "QBLOG_CONFIG_DIR"
-    )]
-    pub config_dir: PathBuf,
+    /// Directory whose default.toml and <APP_ENV>.toml override the shipped ones,
+    /// which are compiled in. Without it, ./config is read when it is there.
+    #[arg(long, global = true, env = "QBLOG_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -51,12 +47,27 @@ pub enum Command {
         #[command(subcommand)]
         action: BlogAction,
     },
+    /// The configuration.
+    Config {
+        /// The config action.
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Access-log tools.
     Logs {
         /// The logs action.
         #[command(subcommand)]
         action: LogsAction,
     },
+}
+
+/// `qblog config …`
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum ConfigAction {
+    /// Load and check the configuration as `serve` would, print the effective
+    /// settings as TOML (passwords and keys redacted), and exit: 0 when they are
+    /// usable, 2 when not.
+    Check,
 }
 
 /// `qblog logs …`
@@ -98,6 +109,30 @@ pub enum MigrateAction {
     Status,
 }
 
+/// `qblog config check`: the settings as loaded, with where they came from.
+fn print_settings(settings: &Settings, config_dir: &std::path::Path) -> ExitCode {
+    match toml::to_string_pretty(settings) {
+        Ok(text) => {
+            println!(
+                "# qblog {}: the effective settings (APP_ENV={}); shipped defaults, then \
+                 {}/default.toml and {}/{}.toml where present, then APP__ variables.\n\
+                 # Passwords and keys are redacted.\n",
+                env!("CARGO_PKG_VERSION"),
+                settings.environment.as_str(),
+                config_dir.display(),
+                config_dir.display(),
+                settings.environment.as_str(),
+            );
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("qblog: the settings could not be printed: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Runs the parsed command line; the exit code is 0 on success, 1 on a runtime
 /// failure and 2 on unusable configuration.
 pub async fn run(cli: Cli) -> ExitCode {
@@ -105,8 +140,20 @@ pub async fn run(cli: Cli) -> ExitCode {
     if let Some(Command::Logs { action }) = &cli.command {
         return analyze_logs(action);
     }
+    let config_dir = match &cli.config_dir {
+        Some(dir) if !dir.is_dir() => {
+            eprintln!(
+                "qblog: the configuration directory {} does not exist (--config-dir or \
+                 QBLOG_CONFIG_DIR)",
+                dir.display()
+            );
+            return ExitCode::from(2);
+        }
+        Some(dir) => dir.clone(),
+        None => PathBuf::from("config"),
+    };
     let settings = match Environment::from_env()
-        .and_then(|environment| Settings::load(&cli.config_dir, environment))
+        .and_then(|environment| Settings::load(&config_dir, environment))
     {
         Ok(settings) => settings,
         Err(err) => {
@@ -114,12 +161,18 @@ pub async fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Config {
+        action: ConfigAction::Check,
+    }) = &cli.command
+    {
+        return print_settings(&settings, &config_dir);
+    }
     telemetry::init(&settings.log);
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Blog { action } => blog(&settings, action).await,
-        Command::Logs { .. } => Ok(()),
+        Command::Logs { .. } | Command::Config { .. } => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -239,7 +292,7 @@ mod tests {
         ));
         let cli = Cli::try_parse_from(["qblog", "--config-dir", "/etc/qblog", "migrate", "status"])
             .expect("parses");
-        assert_eq!(cli.config_dir, PathBuf::from("/etc/qblog"));
+        assert_eq!(cli.config_dir, Some(PathBuf::from("/etc/qblog")));
         assert!(
             Cli::try_parse_from(["qblog"])
                 .expect("parses")

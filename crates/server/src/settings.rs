@@ -6,16 +6,17 @@
 //! by [`Settings::validate`] before anything starts: a bad value stops the process with
 //! a message naming the key. Secrets are [`SecretString`]s: they print as `[REDACTED]`.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
 use ipnet::IpNet;
 use qblog_domain::qrcode::NumberMatching;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Which configuration file is layered over the defaults, and how strict start-up is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
     /// A developer's machine: pretty logs, generated secrets allowed.
@@ -54,7 +55,7 @@ impl Environment {
 }
 
 /// Everything the service can be configured with.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Settings {
     /// Filled from `APP_ENV`, not from the files.
     #[serde(skip, default = "default_environment")]
@@ -78,14 +79,14 @@ pub struct Settings {
 }
 
 /// `[compat]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CompatSettings {
     /// Send `/api/` errors with HTTP 200 (the envelope unchanged), as the Node blog did.
     pub legacy_error_status: bool,
 }
 
 /// `[blog]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct BlogSettings {
     /// Cache `detail` and `list` answers in the store (Redis, or the embedded store).
     pub cache: bool,
@@ -96,7 +97,7 @@ pub struct BlogSettings {
 }
 
 /// `[qrcode]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct QrCodeSettings {
     /// Seconds from generation until a code expires.
     pub ttl_secs: u64,
@@ -136,7 +137,7 @@ fn default_environment() -> Environment {
 }
 
 /// `[server]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct ServerSettings {
     /// Interface to bind (`127.0.0.1`, `0.0.0.0`).
     pub host: String,
@@ -164,9 +165,10 @@ pub struct ServerSettings {
 }
 
 /// `[database]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DatabaseSettings {
     /// `sqlite://data/qblog.db`, `postgres://…` or `mysql://…`; may hold a password.
+    #[serde(serialize_with = "url_without_password")]
     pub url: SecretString,
     /// Pool size.
     pub max_connections: u32,
@@ -182,9 +184,10 @@ pub struct DatabaseSettings {
 }
 
 /// `[redis]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RedisSettings {
     /// `redis://host:6379/0`; empty selects the embedded in-process store.
+    #[serde(serialize_with = "url_without_password")]
     pub url: SecretString,
     /// Prepended to every key and notice channel, so deployments can share a Redis.
     pub key_prefix: String,
@@ -211,7 +214,7 @@ pub struct RedisSettings {
 }
 
 /// `[redis.sentinel]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct SentinelSettings {
     /// The name the sentinels know the master by (`mymaster`).
     #[serde(default)]
@@ -219,18 +222,21 @@ pub struct SentinelSettings {
     /// The sentinels: `redis://host:26379` (or `rediss://…`, then the data nodes
     /// are reached with TLS too).
     #[serde(default)]
+    #[serde(serialize_with = "urls_without_passwords")]
     pub nodes: Vec<String>,
     /// The data nodes' password, if they require one.
     #[serde(default)]
+    #[serde(serialize_with = "redacted")]
     pub password: Option<SecretString>,
 }
 
 /// `[redis.cluster]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ClusterSettings {
     /// Seed nodes: `redis://host:7000` (or `rediss://…`); credentials in the first
     /// apply to every node. The rest of the cluster is found from them.
     #[serde(default)]
+    #[serde(serialize_with = "urls_without_passwords")]
     pub nodes: Vec<String>,
 }
 
@@ -248,7 +254,7 @@ pub enum RedisMode {
 }
 
 /// The format of application log lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable, coloured.
@@ -258,7 +264,7 @@ pub enum LogFormat {
 }
 
 /// `[log]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct LogSettings {
     /// A tracing filter: `info`, `qblog=debug,info`, … (`RUST_LOG` wins when set).
     pub level: String,
@@ -273,11 +279,12 @@ pub struct LogSettings {
 }
 
 /// `[auth]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct AuthSettings {
     /// HMAC key signing access tokens. Required in production (≥ 32 bytes); in
     /// development and tests a random one is generated at start when unset.
     #[serde(default)]
+    #[serde(serialize_with = "redacted")]
     pub jwt_secret: Option<SecretString>,
     /// Lifetime of a login session (the `sid` cookie's `Max-Age`).
     pub session_ttl_secs: u64,
@@ -323,18 +330,134 @@ pub enum SettingsError {
 /// The least a token-signing key must hold.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
+/// `url` with the password of its user part replaced: `redis://u:p@h` →
+/// `redis://u:[REDACTED]@h`. What `qblog config check` prints for URLs.
+pub fn without_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:[REDACTED]{}",
+            &url[..scheme_end],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+fn url_without_password<S: Serializer>(url: &SecretString, out: S) -> Result<S::Ok, S::Error> {
+    out.serialize_str(&without_password(url.expose_secret()))
+}
+
+fn urls_without_passwords<S: Serializer>(urls: &[String], out: S) -> Result<S::Ok, S::Error> {
+    out.collect_seq(urls.iter().map(|url| without_password(url)))
+}
+
+/// `[REDACTED]` for a secret that is set, nothing for one that is not.
+fn redacted<S: Serializer>(secret: &Option<SecretString>, out: S) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => out.serialize_str("[REDACTED]"),
+        None => out.serialize_none(),
+    }
+}
+
+/// The files of `config/`, as shipped: the lowest layers of every load.
+const SHIPPED: [(&str, &str); 4] = [
+    ("default.toml", include_str!("../../../config/default.toml")),
+    (
+        "development.toml",
+        include_str!("../../../config/development.toml"),
+    ),
+    ("test.toml", include_str!("../../../config/test.toml")),
+    (
+        "production.toml",
+        include_str!("../../../config/production.toml"),
+    ),
+];
+
+/// The shipped file `name` as a configuration source (empty if there is none).
+fn compiled_in(name: &str) -> config::File<config::FileSourceString, config::FileFormat> {
+    let text = SHIPPED
+        .iter()
+        .find(|(file, _)| *file == name)
+        .map_or("", |(_, text)| text);
+    config::File::from_str(text, config::FileFormat::Toml)
+}
+
+/// Settings that hold lists. Their `APP__…` variables take a comma-separated string
+/// or a JSON array of strings.
+const LIST_KEYS: &[&str] = &[
+    "server.trusted_proxies",
+    "server.cors_origins",
+    "auth.allowed_origins",
+    "qrcode.allowed_networks",
+    "redis.sentinel.nodes",
+    "redis.cluster.nodes",
+];
+
+/// The variable that sets the dotted `key`: `server.cors_origins` →
+/// `APP__SERVER__CORS_ORIGINS`.
+pub fn variable_of(key: &str) -> String {
+    format!("APP__{}", key.replace('.', "__").to_ascii_uppercase())
+}
+
+/// The items of `key`'s variable when it holds a JSON array (`["a", "b"]`); `None`
+/// when it is unset or not written as an array (then it is comma-separated).
+fn json_list_variable(
+    key: &'static str,
+    value: Option<&String>,
+) -> Result<Option<Vec<String>>, SettingsError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if !value.trim_start().starts_with('[') {
+        return Ok(None);
+    }
+    serde_json::from_str::<Vec<String>>(value)
+        .map(Some)
+        .map_err(|err| SettingsError::Invalid {
+            key,
+            problem: format!(
+                "{} looks like a JSON array but is not one of strings ({err}); write \
+                 [\"a\", \"b\"] or a,b",
+                variable_of(key)
+            ),
+        })
+}
+
 impl Settings {
-    /// Loads the layers for `environment` from `config_dir` and the process environment.
+    /// Loads the layers for `environment`: the files shipped in `config/` (compiled
+    /// in, so the binary starts from any directory), then the same files in
+    /// `config_dir` when they are there, then `APP__…` variables.
     ///
     /// # Errors
-    /// A missing `default.toml`, unparsable files or values, or a failed [`Self::validate`].
+    /// Unparsable files or values, or a failed [`Self::validate`].
     pub fn load(config_dir: &Path, environment: Environment) -> Result<Self, SettingsError> {
-        let layered = config::Config::builder()
-            .add_source(config::File::from(config_dir.join("default.toml")).required(true))
-            .add_source(
-                config::File::from(config_dir.join(format!("{}.toml", environment.as_str())))
-                    .required(false),
-            )
+        Self::load_with(config_dir, environment, std::env::vars().collect())
+    }
+
+    /// [`Self::load`] with `variables` standing for the process environment.
+    ///
+    /// # Errors
+    /// As [`Self::load`].
+    pub fn load_with(
+        config_dir: &Path,
+        environment: Environment,
+        variables: HashMap<String, String>,
+    ) -> Result<Self, SettingsError> {
+        let overlay = format!("{}.toml", environment.as_str());
+        let mut builder = config::Config::builder()
+            .add_source(compiled_in("default.toml"))
+            .add_source(compiled_in(&overlay))
+            .add_source(config::File::from(config_dir.join("default.toml")).required(false))
+            .add_source(config::File::from(config_dir.join(&overlay)).required(false))
             .add_source(
                 config::Environment::with_prefix("APP")
                     .prefix_separator("__")
@@ -346,10 +469,15 @@ impl Settings {
                     .with_list_parse_key("auth.allowed_origins")
                     .with_list_parse_key("server.cors_origins")
                     .with_list_parse_key("redis.sentinel.nodes")
-                    .with_list_parse_key("redis.cluster.nodes"),
-            )
-            .build()?;
-        let mut settings: Settings = layered.try_deserialize()?;
+                    .with_list_parse_key("redis.cluster.nodes")
+                    .source(Some(variables.clone())),
+            );
+        for key in LIST_KEYS {
+            if let Some(items) = json_list_variable(key, variables.get(&variable_of(key)))? {
+                builder = builder.set_override(*key, items)?;
+            }
+        }
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
         settings.environment = environment;
         settings.validate()?;
         Ok(settings)
@@ -687,6 +815,127 @@ mod tests {
 
     fn defaults() -> Settings {
         Settings::load(&config_dir(), Environment::Test).expect("the shipped test settings load")
+    }
+
+    fn load_with_variables(
+        dir: &Path,
+        variables: &[(&str, &str)],
+    ) -> Result<Settings, SettingsError> {
+        let variables = variables
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Settings::load_with(dir, Environment::Test, variables)
+    }
+
+    #[test]
+    fn list_variables_take_a_json_array_or_a_comma_separated_string() {
+        let settings = load_with_variables(
+            &config_dir(),
+            &[
+                (
+                    "APP__AUTH__ALLOWED_ORIGINS",
+                    r#"["http://127.0.0.1:18080", "http://localhost:18080"]"#,
+                ),
+                ("APP__SERVER__TRUSTED_PROXIES", "10.0.0.1,10.1.0.0/16"),
+                ("APP__SERVER__CORS_ORIGINS", "[]"),
+            ],
+        )
+        .expect("loads");
+        assert_eq!(
+            settings.auth.allowed_origins,
+            vec!["http://127.0.0.1:18080", "http://localhost:18080"]
+        );
+        assert_eq!(
+            settings.server.trusted_proxies,
+            vec!["10.0.0.1", "10.1.0.0/16"]
+        );
+        assert!(settings.server.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn a_list_variable_that_is_not_a_json_array_of_strings_is_refused_by_name() {
+        let err = load_with_variables(
+            &config_dir(),
+            &[("APP__QRCODE__ALLOWED_NETWORKS", r#"["10.0.0.0/8", 7"#)],
+        )
+        .expect_err("refused");
+        let text = err.to_string();
+        assert!(text.contains("qrcode.allowed_networks"), "{text}");
+        assert!(text.contains("APP__QRCODE__ALLOWED_NETWORKS"), "{text}");
+    }
+
+    #[test]
+    fn without_a_config_directory_the_compiled_in_files_are_used() {
+        let nowhere = tempfile::tempdir().expect("temp dir");
+        let settings = load_with_variables(&nowhere.path().join("missing"), &[]).expect("loads");
+        let shipped = defaults();
+        assert_eq!(settings.server.port, shipped.server.port);
+        assert_eq!(
+            settings.log.level, shipped.log.level,
+            "the test overlay too"
+        );
+        assert_eq!(
+            settings.auth.register_per_minute,
+            shipped.auth.register_per_minute
+        );
+    }
+
+    #[test]
+    fn files_in_the_config_directory_override_the_compiled_in_ones() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("default.toml"), "[server]\nport = 9999\n")
+            .expect("written");
+        let settings = load_with_variables(dir.path(), &[]).expect("loads");
+        assert_eq!(settings.server.port, 9999);
+        assert_eq!(settings.blog.cache_ttl_secs, defaults().blog.cache_ttl_secs);
+        let overridden =
+            load_with_variables(dir.path(), &[("APP__SERVER__PORT", "7000")]).expect("loads");
+        assert_eq!(overridden.server.port, 7000, "variables still win");
+    }
+
+    #[test]
+    fn printed_settings_hide_passwords_and_keys() {
+        let mut settings = defaults();
+        settings.database.url = SecretString::from("postgres://qblog:hunter2@db/qblog");
+        settings.auth.jwt_secret = Some(SecretString::from("k".repeat(40)));
+        settings.redis.cluster.nodes = vec!["rediss://default:s3cret@10.0.0.1:7000".to_owned()];
+        let printed = toml::to_string_pretty(&settings).expect("printed");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("s3cret"),
+            "{printed}"
+        );
+        assert!(!printed.contains(&"k".repeat(40)), "{printed}");
+        assert!(
+            printed.contains("postgres://qblog:[REDACTED]@db/qblog"),
+            "{printed}"
+        );
+        assert!(printed.contains("jwt_secret = \"[REDACTED]\""), "{printed}");
+        assert!(
+            printed.contains("rediss://default:[REDACTED]@10.0.0.1:7000"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn only_the_password_of_a_url_is_hidden() {
+        assert_eq!(
+            without_password("redis://:pw@h:6379/0"),
+            "redis://:[REDACTED]@h:6379/0"
+        );
+        assert_eq!(without_password("redis://h:6379"), "redis://h:6379");
+        assert_eq!(
+            without_password("postgres://user@h/db"),
+            "postgres://user@h/db"
+        );
+        assert_eq!(
+            without_password("sqlite://data/qblog.db?mode=rwc"),
+            "sqlite://data/qblog.db?mode=rwc"
+        );
+        assert_eq!(
+            without_password("mysql://u:p@ss@h/db"),
+            "mysql://u:[REDACTED]@h/db"
+        );
     }
 
     #[test]

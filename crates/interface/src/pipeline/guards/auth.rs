@@ -94,31 +94,52 @@ async fn check_session(req: &Request, cookie: ApiKey) -> poem::Result<Principal>
 /// sent by current browsers even where `Origin` and `Referer` are suppressed), or when
 /// its `Origin` (or `Referer`) is not an allowed origin. Requests without any of these
 /// headers (non-browser clients) pass; `SameSite=Lax` already keeps the cookie off
-/// most cross-site requests.
+/// most cross-site requests. The refusal names the origin and what to change:
+/// opening the pages under another name (`localhost` for `127.0.0.1`) is the usual
+/// cause.
 fn refuse_cross_site(req: &Request, allowed: &[String]) -> Result<(), ApiError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let refused = || {
-        Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "cross-site request refused",
-        ))
-    };
-    if header("sec-fetch-site").is_some_and(|site| site.eq_ignore_ascii_case("cross-site")) {
-        return refused();
-    }
+    let cross_site =
+        header("sec-fetch-site").is_some_and(|site| site.eq_ignore_ascii_case("cross-site"));
     let origin = match (header("origin"), header("referer")) {
-        (Some(origin), _) => origin.to_owned(),
-        (None, Some(referer)) => origin_of(referer),
-        (None, None) => return Ok(()),
+        (Some(origin), _) => Some(origin.to_owned()),
+        (None, Some(referer)) => Some(origin_of(referer)),
+        (None, None) => None,
     };
-    if allowed.iter().any(|ok| ok.eq_ignore_ascii_case(&origin)) {
-        Ok(())
-    } else {
-        refused()
-    }
+    let why = match (&origin, cross_site) {
+        (None, false) => return Ok(()),
+        (Some(origin), false) if allowed.iter().any(|ok| ok.eq_ignore_ascii_case(origin)) => {
+            return Ok(());
+        }
+        (Some(origin), false) => format!(
+            "origin {} is not allowed; list it in auth.allowed_origins \
+             (APP__AUTH__ALLOWED_ORIGINS) or open the pages at server.public_base_url",
+            printable(origin)
+        ),
+        (Some(origin), true) => format!(
+            "the browser says origin {} is another site; the session cookie is SameSite=Lax, \
+             so serve the pages from the API's site (server.public_base_url)",
+            printable(origin)
+        ),
+        (None, true) => "the browser says another site sent it; serve the pages from the \
+                         API's site (server.public_base_url)"
+            .to_owned(),
+    };
+    Err(ApiError::new(
+        ErrorCode::Forbidden,
+        format!("cross-site request refused: {why}"),
+    ))
+}
+
+/// `text` fit for an error message: at most 100 characters, printable ASCII only.
+fn printable(text: &str) -> String {
+    text.chars()
+        .take(100)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect()
 }
 
 /// `scheme://host[:port]` of a URL.
