@@ -73,9 +73,10 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
     let login = &spec["paths"]["/api/user/login"]["post"]["responses"];
     assert!(login["200"]["headers"]["Set-Cookie"].is_object(), "{login}");
     assert!(
-        login["default"]["headers"]["Retry-After"].is_object(),
+        login["429"]["headers"]["Retry-After"].is_object(),
         "{login}"
     );
+    assert!(login["401"]["content"].is_object(), "{login}");
     let check = &spec["paths"]["/api/qrcode/check"]["get"]["responses"];
     assert!(check["200"]["headers"]["Set-Cookie"].is_object(), "{check}");
     let list = &spec["paths"]["/api/blog/list"]["get"]["responses"];

@@ -8,6 +8,7 @@ mod helpers;
 
 mod blog;
 mod comment;
+mod contract;
 mod envelope;
 mod faults;
 mod health;

@@ -5,6 +5,7 @@ pub mod blog;
 pub mod comment;
 pub mod health;
 pub mod lifecycle;
+pub mod openapi;
 pub mod pages;
 pub mod pipeline;
 pub mod qrcode;
@@ -90,8 +91,20 @@ pub fn build_app(api: impl OpenApi + 'static, guard: GuardContext, options: &Htt
         .with("/openapi.json", &["GET"])
         .with("/docs", &["GET"])
         .with("/metrics", &["GET"]);
-    let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
+    // The served document is the generated one completed by `openapi::document`; the
+    // Swagger UI page embeds the same.
+    let generated = api.spec();
+    let document = openapi::document(&generated);
+    let docs_page = api.swagger_ui_html().replacen(&generated, &document, 1);
+    let spec = poem::endpoint::make_sync(move |_| {
+        poem::Response::builder()
+            .content_type("application/json")
+            .body(document.clone())
+    });
+    let docs = Route::new().at(
+        "/",
+        poem::endpoint::make_sync(move |_| poem::web::Html(docs_page.clone())),
+    );
     let mut routes = Route::new().at("/openapi.json", spec).nest("/docs", docs);
     if let Some(render) = options.metrics.clone() {
         routes = routes.at(

@@ -156,6 +156,9 @@ pub struct BlogChanges {
 pub struct Keyword(String);
 
 impl Keyword {
+    /// The most characters a keyword has.
+    pub const MAX_CHARS: usize = 100;
+
     /// A keyword of 1 to 100 characters; blank means "no keyword" (`None`).
     ///
     /// # Errors
@@ -164,7 +167,7 @@ impl Keyword {
         if value.is_empty() {
             return Ok(None);
         }
-        char_count_between("keyword", value, 1, 100)?;
+        char_count_between("keyword", value, 1, Self::MAX_CHARS)?;
         no_nul("keyword", value)?;
         Ok(Some(Self(value.to_owned())))
     }

@@ -21,12 +21,17 @@ impl fmt::Display for UserId {
 pub struct Username(String);
 
 impl Username {
+    /// The fewest characters a username has.
+    pub const MIN_CHARS: usize = 3;
+    /// The most characters a username has.
+    pub const MAX_CHARS: usize = 32;
+
     /// Checks and wraps a username.
     ///
     /// # Errors
     /// A [`FieldError`] for `username` when the length or a character is wrong.
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        if !(3..=32).contains(&value.len()) {
+        if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&value.len()) {
             return Err(FieldError::new(
                 "username",
                 "must be 3 to 32 characters long",
@@ -72,13 +77,16 @@ impl fmt::Display for Username {
 pub struct Realname(String);
 
 impl Realname {
+    /// The most characters a real name has (after trimming).
+    pub const MAX_CHARS: usize = 64;
+
     /// Checks, trims and wraps a real name.
     ///
     /// # Errors
     /// A [`FieldError`] for `realname` when empty, too long or holding invisible control characters.
     pub fn parse(value: &str) -> Result<Self, FieldError> {
         let trimmed = value.trim();
-        char_count_between("realname", trimmed, 1, 64)?;
+        char_count_between("realname", trimmed, 1, Self::MAX_CHARS)?;
         no_invisible_controls("realname", trimmed)?;
         Ok(Self(trimmed.to_owned()))
     }
@@ -94,12 +102,17 @@ impl Realname {
 pub struct Password(String);
 
 impl Password {
+    /// The fewest characters a password has.
+    pub const MIN_CHARS: usize = 8;
+    /// The most characters a password has.
+    pub const MAX_CHARS: usize = 128;
+
     /// Checks and wraps a password.
     ///
     /// # Errors
     /// A [`FieldError`] for `password` when its length is out of bounds.
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        char_count_between("password", value, 8, 128)?;
+        char_count_between("password", value, Self::MIN_CHARS, Self::MAX_CHARS)?;
         Ok(Self(value.to_owned()))
     }
 

@@ -5,4 +5,4 @@ mod dto;
 mod errors;
 mod image;
 
-pub use controller::{QrCodeController, QrOptions};
+pub use controller::{MAX_WAIT_SECS, QrCodeController, QrOptions};
