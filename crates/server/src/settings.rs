@@ -56,6 +56,7 @@ impl Environment {
 
 /// Everything the service can be configured with.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Filled from `APP_ENV`, not from the files.
     #[serde(skip, default = "default_environment")]
@@ -80,6 +81,7 @@ pub struct Settings {
 
 /// `[compat]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct CompatSettings {
     /// Send `/api/` errors with HTTP 200 (the envelope unchanged), as the Node blog did.
     pub legacy_error_status: bool,
@@ -87,6 +89,7 @@ pub struct CompatSettings {
 
 /// `[blog]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct BlogSettings {
     /// Cache `detail` and `list` answers in the store (Redis, or the embedded store).
     pub cache: bool,
@@ -98,6 +101,7 @@ pub struct BlogSettings {
 
 /// `[qrcode]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct QrCodeSettings {
     /// Seconds from generation until a code expires.
     pub ttl_secs: u64,
@@ -138,6 +142,7 @@ fn default_environment() -> Environment {
 
 /// `[server]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// Interface to bind (`127.0.0.1`, `0.0.0.0`).
     pub host: String,
@@ -166,6 +171,7 @@ pub struct ServerSettings {
 
 /// `[database]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://data/qblog.db`, `postgres://…` or `mysql://…`; may hold a password.
     #[serde(serialize_with = "url_without_password")]
@@ -185,6 +191,7 @@ pub struct DatabaseSettings {
 
 /// `[redis]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct RedisSettings {
     /// `redis://host:6379/0`; empty selects the embedded in-process store.
     #[serde(serialize_with = "url_without_password")]
@@ -215,6 +222,7 @@ pub struct RedisSettings {
 
 /// `[redis.sentinel]`
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct SentinelSettings {
     /// The name the sentinels know the master by (`mymaster`).
     #[serde(default)]
@@ -232,6 +240,7 @@ pub struct SentinelSettings {
 
 /// `[redis.cluster]`
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClusterSettings {
     /// Seed nodes: `redis://host:7000` (or `rediss://…`); credentials in the first
     /// apply to every node. The rest of the cluster is found from them.
@@ -265,6 +274,7 @@ pub enum LogFormat {
 
 /// `[log]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
     /// A tracing filter: `info`, `qblog=debug,info`, … (`RUST_LOG` wins when set).
     pub level: String,
@@ -280,6 +290,7 @@ pub struct LogSettings {
 
 /// `[auth]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     /// HMAC key signing access tokens. Required in production (≥ 32 bytes); in
     /// development and tests a random one is generated at start when unset.
@@ -863,6 +874,23 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("qrcode.allowed_networks"), "{text}");
         assert!(text.contains("APP__QRCODE__ALLOWED_NETWORKS"), "{text}");
+    }
+
+    #[test]
+    fn a_mistyped_variable_or_file_key_stops_the_start_naming_it() {
+        let err = load_with_variables(&config_dir(), &[("APP__AUTH__SESION_TTL_SECS", "60")])
+            .expect_err("refused");
+        assert!(err.to_string().contains("sesion_ttl_secs"), "{err}");
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("default.toml"), "[blog]\ncahce = false\n")
+            .expect("written");
+        let err = load_with_variables(dir.path(), &[]).expect_err("refused");
+        assert!(err.to_string().contains("cahce"), "{err}");
+
+        let err =
+            load_with_variables(&config_dir(), &[("APP__NOSUCH__KEY", "1")]).expect_err("refused");
+        assert!(err.to_string().contains("nosuch"), "{err}");
     }
 
     #[test]
