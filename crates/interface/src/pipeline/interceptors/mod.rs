@@ -1,5 +1,9 @@
 //! Interceptors: code that runs before and after a handler, around its result.
 //!
+//! - [`AccessLog`] writes one combined-format line per request (secrets in the
+//!   target redacted) through a non-blocking writer.
+//! - [`Timing`] records each request's duration and status in the metrics, by route
+//!   template.
 //! - [`Reply`] is the success-envelope interceptor, applied by type: a handler
 //!   returns its payload as `Reply<T>` (or `Reply<T, 201>`) and the envelope
 //!   `{"errno": 0, "data": …}` — in the response and in the OpenAPI document — is
