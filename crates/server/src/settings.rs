@@ -893,6 +893,41 @@ mod tests {
         assert!(err.to_string().contains("nosuch"), "{err}");
     }
 
+    /// Every key of a TOML table, dotted (`redis.sentinel.nodes`).
+    fn dotted_keys(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
+        for (key, value) in table {
+            let dotted = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match value {
+                toml::Value::Table(inner) => dotted_keys(&dotted, inner, out),
+                _ => out.push(dotted),
+            }
+        }
+    }
+
+    #[test]
+    fn every_shipped_key_is_documented_in_operations_md() {
+        let defaults: toml::Table = SHIPPED[0].1.parse().expect("default.toml parses");
+        let mut keys = Vec::new();
+        dotted_keys("", &defaults, &mut keys);
+        assert!(keys.len() > 40, "{keys:?}");
+        let docs = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/operations.md"),
+        )
+        .expect("docs/operations.md");
+        let missing: Vec<_> = keys
+            .iter()
+            .filter(|key| !docs.contains(&format!("| `{key}` |")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not in docs/operations.md's key table: {missing:?}"
+        );
+    }
+
     #[test]
     fn without_a_config_directory_the_compiled_in_files_are_used() {
         let nowhere = tempfile::tempdir().expect("temp dir");

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use chrono::DateTime;
 use qblog_domain::qrcode::{
     ClaimId, LiveQrCode, MatchChallenge, MatchCode, PcInfo, PollTokenHash, QrCode, QrCodeId,
     QrCodeStore, QrError, QrState, QrUpdate, Scanner,
@@ -24,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use shaku::Component;
 
 use crate::auth::counter_key;
+use crate::database::stored_time;
 
 fn key(id: &QrCodeId) -> String {
     format!("qrcode:{}", id.as_str())
@@ -134,9 +134,9 @@ fn decode(text: &str) -> Result<QrCode, QrError> {
         pc: PcInfo {
             ip: stored.ip,
             user_agent: stored.ua,
-            created_at: DateTime::from_timestamp_millis(stored.ct).unwrap_or_default(),
+            created_at: stored_time(stored.ct).context("a corrupt QR code: ct (created at)")?,
         },
-        expires_at: DateTime::from_timestamp_millis(stored.exp).unwrap_or_default(),
+        expires_at: stored_time(stored.exp).context("a corrupt QR code: exp (expires at)")?,
         poll_token_hash: PollTokenHash::from_stored(stored.th),
     })
 }
@@ -280,6 +280,16 @@ mod tests {
             assert_eq!(back, code);
             assert_eq!(encode(&back).expect("encoded"), text);
         }
+    }
+
+    #[test]
+    fn a_record_whose_times_cannot_be_read_is_an_error_naming_them() {
+        let text = encode(&sample(QrState::Unscanned)).expect("encoded");
+        let mut record: serde_json::Value = serde_json::from_str(&text).expect("json");
+        record["exp"] = serde_json::json!(i64::MAX);
+        let err = decode(&record.to_string()).expect_err("refused");
+        assert!(matches!(err, QrError::Unexpected(_)), "{err:?}");
+        assert!(format!("{err:#}").contains("exp"), "{err:#}");
     }
 
     #[test]
