@@ -8,7 +8,7 @@
 //! waiting browsers in under 200 MB (docs/perf.md). HTTP/2 is not offered: qblog runs
 //! behind nginx, which talks HTTP/1.1 to its upstreams.
 //!
-//! The socket is shared ([`SharedStream`]) between hyper and a watch that tells a
+//! The socket is shared (`SharedStream`) between hyper and a watch that tells a
 //! parked long-poll when its client went away: hyper notices a closed connection only
 //! when it reads, and it does not read while a pipelined request waits in its buffer.
 

@@ -49,7 +49,7 @@ const ACCESS_LOG_WRITE_EVERY: Duration = Duration::from_millis(50);
 const ACCESS_LOG_MAX_PENDING: usize = 16 * 1024 * 1024;
 
 /// The access log's file sink: each line is appended to a buffer that one thread
-/// writes to the daily-rotated `access.log` every [`ACCESS_LOG_WRITE_EVERY`]
+/// writes to the daily-rotated `access.log` every `ACCESS_LOG_WRITE_EVERY`
 /// (`BatchedLines`): a request pays for an append, not for a system call.
 pub struct FileAccessLog {
     lines: BatchedLines,

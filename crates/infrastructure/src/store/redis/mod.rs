@@ -583,7 +583,7 @@ pub const MAX_RECONNECT_PAUSE: Duration = Duration::from_millis(800);
 /// The process's one Redis subscription: a pattern over every notice channel of the
 /// key space, fanned out in-process through the [`NoticeHub`].
 ///
-/// It reconnects by itself with a growing pause (at most [`MAX_RECONNECT_PAUSE`],
+/// It reconnects by itself with a growing pause (at most `MAX_RECONNECT_PAUSE`, 0.8 s,
 /// so it is back within a second of Redis), also when its [`Heartbeat`] goes
 /// unanswered; after each (re)connection every subscriber gets a `Resync`, since
 /// notices sent while it was away are lost. Dropping the listener stops it.

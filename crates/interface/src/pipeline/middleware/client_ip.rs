@@ -31,7 +31,7 @@ impl ClientIp {
 
     /// The client's `User-Agent` as it may be stored and shown to the user (on the
     /// phone asked to confirm a login, in the device list): at most
-    /// [`MAX_USER_AGENT_CHARS`] characters, without control or direction-override
+    /// `MAX_USER_AGENT_CHARS` (512) characters, without control or direction-override
     /// characters, which could make the text displayed differ from the text sent.
     pub fn user_agent(req: &Request) -> String {
         req.headers()
