@@ -4,12 +4,10 @@ use std::sync::Arc;
 
 use poem_openapi::param::Query;
 use poem_openapi::{OpenApi, Tags};
-use qblog_application::blog::{BlogListRequest, BlogService};
-use qblog_domain::blog::{BlogId, Keyword};
-use qblog_domain::paging::Page;
-use qblog_domain::user::Username;
+use qblog_application::blog::BlogService;
+use qblog_domain::blog::BlogId;
 
-use super::dto::{BlogRequest, BlogView, CreatedBlog};
+use super::dto::{BlogRequest, BlogView, CreatedBlog, ListQuery};
 use crate::pipeline::filters::ApiError;
 use crate::pipeline::guards::{Auth, OptionalAuth};
 use crate::pipeline::interceptors::{PagedReply, Reply};
@@ -52,26 +50,19 @@ impl BlogController {
         /// Blogs per page, 1 to 100 (default 20).
         page_size: Query<Option<u32>>,
     ) -> Result<PagedReply<Vec<BlogView>>, ApiError> {
-        let keyword = match keyword.0.as_deref() {
-            Some(text) => Keyword::parse(text)?,
-            None => None,
-        };
-        let page = Page::from_query(page.0, page_size.0)?;
-        let result = if isadmin.0.as_deref() == Some("1") {
-            let auth = auth.require()?;
-            self.blogs.list_own(auth.principal(), keyword, page).await?
-        } else {
-            let author = match author.0.as_deref() {
-                Some(name) if !name.is_empty() => Some(Username::parse(name)?),
-                _ => None,
-            };
-            self.blogs
-                .list(BlogListRequest {
-                    author,
-                    keyword,
-                    page,
-                })
-                .await?
+        let query = ListQuery::parse(
+            author.0.as_deref(),
+            keyword.0.as_deref(),
+            isadmin.0.as_deref(),
+            page.0,
+            page_size.0,
+        )?;
+        let result = match query {
+            ListQuery::Own { keyword, page } => {
+                let auth = auth.require()?;
+                self.blogs.list_own(auth.principal(), keyword, page).await?
+            }
+            ListQuery::Public(request) => self.blogs.list(request).await?,
         };
         Ok(PagedReply::new(
             result.items.into_iter().map(BlogView::from).collect(),

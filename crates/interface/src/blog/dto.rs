@@ -1,11 +1,60 @@
 //! Bodies of the blog routes and their pipes.
 
 use poem_openapi::Object;
-use qblog_application::blog::BlogDraft;
-use qblog_domain::blog::{Blog, BlogContent, BlogTitle};
+use qblog_application::blog::{BlogDraft, BlogListRequest};
+use qblog_domain::blog::{Blog, BlogContent, BlogTitle, Keyword};
+use qblog_domain::paging::Page;
+use qblog_domain::user::Username;
 use qblog_domain::validation::FieldError;
 
 use crate::pipeline::pipes::{PlainText, RichText, Validate};
+
+/// What `list`'s query asks for.
+#[derive(Debug)]
+pub enum ListQuery {
+    /// `isadmin=1`: the caller's own blogs (a login is required).
+    Own {
+        /// Only blogs containing this text.
+        keyword: Option<Keyword>,
+        /// Which page.
+        page: Page,
+    },
+    /// Everyone's blogs, perhaps one author's.
+    Public(BlogListRequest),
+}
+
+impl ListQuery {
+    /// The query string's parameters as the handler received them: `author` is
+    /// ignored for `isadmin=1` and when empty, as in the Node blog.
+    ///
+    /// # Errors
+    /// A [`FieldError`] naming the parameter that is not usable.
+    pub fn parse(
+        author: Option<&str>,
+        keyword: Option<&str>,
+        isadmin: Option<&str>,
+        page: Option<u32>,
+        page_size: Option<u32>,
+    ) -> Result<Self, FieldError> {
+        let keyword = match keyword {
+            Some(text) => Keyword::parse(text)?,
+            None => None,
+        };
+        let page = Page::from_query(page, page_size)?;
+        if isadmin == Some("1") {
+            return Ok(Self::Own { keyword, page });
+        }
+        let author = match author {
+            Some(name) if !name.is_empty() => Some(Username::parse(name)?),
+            _ => None,
+        };
+        Ok(Self::Public(BlogListRequest {
+            author,
+            keyword,
+            page,
+        }))
+    }
+}
 
 /// The body of `new` and `update`. Both fields are sanitised as they are parsed.
 #[derive(Debug, Object)]
@@ -69,4 +118,34 @@ impl From<Blog> for BlogView {
 pub struct CreatedBlog {
     /// The new blog's id.
     pub id: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isadmin_1_asks_for_the_callers_own_and_ignores_author() {
+        let own = ListQuery::parse(Some("not valid!"), Some("rust"), Some("1"), Some(2), None)
+            .expect("parsed");
+        assert!(matches!(own, ListQuery::Own { ref keyword, page }
+            if keyword.as_ref().map(Keyword::as_str) == Some("rust") && page.number() == 2));
+    }
+
+    #[test]
+    fn an_empty_author_or_keyword_means_none_and_bad_ones_are_named() {
+        let all = ListQuery::parse(Some(""), Some(""), Some("0"), None, None).expect("parsed");
+        assert!(matches!(
+            all,
+            ListQuery::Public(BlogListRequest {
+                author: None,
+                keyword: None,
+                ..
+            })
+        ));
+        let err = ListQuery::parse(Some("no spaces"), None, None, None, None).expect_err("refused");
+        assert_eq!(err.field, "username");
+        let err = ListQuery::parse(None, None, None, Some(0), None).expect_err("refused");
+        assert_eq!(err.field, "page");
+    }
 }
