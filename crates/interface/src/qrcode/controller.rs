@@ -15,12 +15,11 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registr
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use qblog_application::qrcode::{CheckOutcome, CheckRequest, QrLoginService};
-use qblog_domain::qrcode::{PollToken, QrCodeId, QrError, QrStatus};
+use qblog_domain::qrcode::{QrCodeId, QrError, QrStatus};
 use qblog_domain::throttle::RateLimit;
 
 use super::dto::{
-    CheckView, ConfirmRequest, GeneratedView, PcView, QrLoginView, QrTarget, ScanView, ScannerView,
-    StatusView,
+    CheckQuery, CheckView, ConfirmRequest, GeneratedView, PcView, QrTarget, ScanView, StatusView,
 };
 use super::image::{Format, render};
 use crate::lifecycle::Lifecycle;
@@ -241,34 +240,18 @@ impl QrCodeController {
             limit: self.options.check_per_minute,
             window: Duration::from_secs(60),
         });
-        let id = QrCodeId::parse("id", &id.0)?;
-        let Some(token) = poll_token.0.or(token.0) else {
-            return Err(QrError::WrongToken.into());
-        };
-        let since = match since.0.as_deref() {
-            None | Some("") => None,
-            Some(text) => Some(QrStatus::parse(text).ok_or_else(|| {
-                ApiError::validation(
-                    "since",
-                    "must be unscanned, scanned, confirmed, cancelled or expired",
-                )
-            })?),
-        };
-        let wait = wait.0.unwrap_or(0);
-        if wait > MAX_WAIT_SECS {
-            return Err(ApiError::validation("wait", "must be 0 to 30 seconds"));
-        }
+        let query = CheckQuery::parse(&id.0, poll_token.0.or(token.0), since.0.as_deref(), wait.0)?;
         let now = tokio::time::Instant::now();
         let deadline = resumed.map_or_else(
-            || now + Duration::from_secs(u64::from(wait)),
+            || now + Duration::from_secs(u64::from(query.wait_secs)),
             |resumed| resumed.deadline,
         );
         // Shutting down: answer with the state as it is instead of waiting.
         let draining = self.options.lifecycle.is_draining();
         let request = CheckRequest {
-            id,
-            token: PollToken::from_client(&token),
-            since,
+            id: query.id,
+            token: query.token,
+            since: query.since,
             wait: if draining {
                 Duration::ZERO
             } else {
@@ -295,18 +278,7 @@ impl QrCodeController {
             .login
             .as_ref()
             .map(|login| self.cookies.session(login));
-        let view = CheckView {
-            status: result.status.as_str().to_owned(),
-            expires_in: result.expires_in,
-            scanned_by: result.scanned_by.as_ref().map(ScannerView::from),
-            match_code: result.match_code.map(|code| code.to_string()),
-            login: result.login.as_ref().map(|login| QrLoginView {
-                token: login.token.token.expose().to_owned(),
-                token_type: "Bearer".to_owned(),
-                expires_in: login.token_ttl.as_secs(),
-                username: login.user.username.as_str().to_owned(),
-            }),
-        };
+        let view = CheckView::from(&result);
         let reply = Reply::new(view).with_header(
             poem::http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

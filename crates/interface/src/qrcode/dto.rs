@@ -1,10 +1,63 @@
 //! Bodies of the QR-code routes.
 
 use poem_openapi::Object;
-use qblog_domain::qrcode::{MatchCode, QrCodeId, Scanner};
+use qblog_application::qrcode::CheckResult;
+use qblog_domain::qrcode::{MatchCode, PollToken, QrCodeId, QrError, QrStatus, Scanner};
 use qblog_domain::validation::FieldError;
 
+use super::controller::MAX_WAIT_SECS;
+use crate::pipeline::filters::ApiError;
 use crate::pipeline::pipes::Validate;
+
+/// `check`'s query, parsed.
+#[derive(Debug)]
+pub struct CheckQuery {
+    /// The code.
+    pub id: QrCodeId,
+    /// The poll token the client presented (header, or the deprecated query).
+    pub token: PollToken,
+    /// The status the browser already shows.
+    pub since: Option<QrStatus>,
+    /// Seconds to wait for a change.
+    pub wait_secs: u32,
+}
+
+impl CheckQuery {
+    /// The parameters as received; a missing token is the same 403 as a wrong one.
+    ///
+    /// # Errors
+    /// 400 naming `id`, `since` or `wait`; 403 without a token.
+    pub fn parse(
+        id: &str,
+        token: Option<String>,
+        since: Option<&str>,
+        wait: Option<u32>,
+    ) -> Result<Self, ApiError> {
+        let id = QrCodeId::parse("id", id)?;
+        let Some(token) = token else {
+            return Err(QrError::WrongToken.into());
+        };
+        let since = match since {
+            None | Some("") => None,
+            Some(text) => Some(QrStatus::parse(text).ok_or_else(|| {
+                ApiError::validation(
+                    "since",
+                    "must be unscanned, scanned, confirmed, cancelled or expired",
+                )
+            })?),
+        };
+        let wait_secs = wait.unwrap_or(0);
+        if wait_secs > MAX_WAIT_SECS {
+            return Err(ApiError::validation("wait", "must be 0 to 30 seconds"));
+        }
+        Ok(Self {
+            id,
+            token: PollToken::from_client(&token),
+            since,
+            wait_secs,
+        })
+    }
+}
 
 /// What `generate` returns to the PC browser.
 #[derive(Debug, Object)]
@@ -69,6 +122,23 @@ pub struct CheckView {
     /// The login (once, to the check that claims a confirmed code).
     #[oai(skip_serializing_if_is_none)]
     pub login: Option<QrLoginView>,
+}
+
+impl From<&CheckResult> for CheckView {
+    fn from(result: &CheckResult) -> Self {
+        Self {
+            status: result.status.as_str().to_owned(),
+            expires_in: result.expires_in,
+            scanned_by: result.scanned_by.as_ref().map(ScannerView::from),
+            match_code: result.match_code.map(|code| code.to_string()),
+            login: result.login.as_ref().map(|login| QrLoginView {
+                token: login.token.token.expose().to_owned(),
+                token_type: "Bearer".to_owned(),
+                expires_in: login.token_ttl.as_secs(),
+                username: login.user.username.as_str().to_owned(),
+            }),
+        }
+    }
 }
 
 /// The body of `scan`, `confirm` and `cancel`.
