@@ -82,7 +82,7 @@ pub async fn answer(app: Arc<App>, req: poem::Request) -> Response {
 pub fn build_app(api: impl OpenApi + 'static, guard: GuardContext, options: &HttpOptions) -> App {
     let api = OpenApiService::new((PagesController, api), "qblog", env!("CARGO_PKG_VERSION"))
         .description(
-            "A blog service with QR-code login. See the contract for the envelope and error codes.",
+            "A blog service with QR-code login. Envelopes, error codes and headers: docs/api-contract.md in the repository.",
         )
         .server(options.public_base_url.clone());
     // The paths and methods served, for the Allow header of a 405.

@@ -338,6 +338,17 @@ pub enum SettingsError {
     },
 }
 
+/// Refuses the first `(key, value)` whose value is 0, naming its key.
+fn at_least_one(values: &[(&'static str, u64)]) -> Result<(), SettingsError> {
+    match values.iter().find(|(_, value)| *value == 0) {
+        Some((key, _)) => Err(SettingsError::Invalid {
+            key,
+            problem: "must be at least 1".to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The least a token-signing key must hold.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -505,15 +516,62 @@ impl Settings {
                 problem: problem.to_owned(),
             })
         };
+        // Counts, sizes and durations where 0 would mean "never" or "nothing".
+        at_least_one(&[
+            (
+                "server.body_limit_bytes",
+                self.server.body_limit_bytes as u64,
+            ),
+            (
+                "database.max_connections",
+                self.database.max_connections as u64,
+            ),
+            ("log.keep_days", self.log.keep_days as u64),
+            ("auth.max_failed_logins", self.auth.max_failed_logins),
+            ("auth.register_per_minute", self.auth.register_per_minute),
+            (
+                "auth.max_failed_logins_per_ip",
+                self.auth.max_failed_logins_per_ip,
+            ),
+            (
+                "server.shutdown_timeout_secs",
+                self.server.shutdown_timeout_secs,
+            ),
+            (
+                "server.request_timeout_secs",
+                self.server.request_timeout_secs,
+            ),
+            (
+                "database.connect_timeout_secs",
+                self.database.connect_timeout_secs,
+            ),
+            (
+                "database.acquire_timeout_ms",
+                self.database.acquire_timeout_ms,
+            ),
+            ("database.query_timeout_ms", self.database.query_timeout_ms),
+            ("redis.connect_timeout_ms", self.redis.connect_timeout_ms),
+            ("redis.command_timeout_ms", self.redis.command_timeout_ms),
+            (
+                "auth.failed_login_window_secs",
+                self.auth.failed_login_window_secs,
+            ),
+            ("blog.cache_ttl_secs", self.blog.cache_ttl_secs),
+            ("qrcode.ttl_secs", self.qrcode.ttl_secs),
+            (
+                "qrcode.generate_per_minute",
+                self.qrcode.generate_per_minute,
+            ),
+            ("qrcode.check_per_minute", self.qrcode.check_per_minute),
+            ("auth.session_ttl_secs", self.auth.session_ttl_secs),
+            ("auth.token_ttl_secs", self.auth.token_ttl_secs),
+        ])?;
         let base = &self.server.public_base_url;
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.ends_with('/') {
             return invalid(
                 "server.public_base_url",
                 "must start with http:// or https:// and have no trailing slash",
             );
-        }
-        if self.server.body_limit_bytes == 0 {
-            return invalid("server.body_limit_bytes", "must be at least 1");
         }
         let url = self.database.url.expose_secret();
         let known = [
@@ -528,9 +586,6 @@ impl Settings {
                 "database.url",
                 "must start with sqlite:, postgres://, postgresql://, mysql:// or mariadb://",
             );
-        }
-        if self.database.max_connections == 0 {
-            return invalid("database.max_connections", "must be at least 1");
         }
         let redis = self.redis.url.expose_secret();
         if !(redis.is_empty() || is_redis_url(redis)) {
@@ -556,9 +611,6 @@ impl Settings {
                 );
             }
         }
-        if self.log.keep_days == 0 {
-            return invalid("log.keep_days", "must be at least 1");
-        }
         if !is_log_filter(&self.log.level) {
             return invalid(
                 "log.level",
@@ -576,62 +628,17 @@ impl Settings {
                 );
             }
         }
-        if self.auth.max_failed_logins == 0 {
-            return invalid("auth.max_failed_logins", "must be at least 1");
-        }
-        if self.auth.register_per_minute == 0 {
-            return invalid("auth.register_per_minute", "must be at least 1");
-        }
-        if self.auth.max_failed_logins_per_ip == 0 {
-            return invalid("auth.max_failed_logins_per_ip", "must be at least 1");
-        }
         if self.auth.max_failed_logins_per_user < self.auth.max_failed_logins {
             return invalid(
                 "auth.max_failed_logins_per_user",
                 "must be at least auth.max_failed_logins",
             );
         }
-        if self.server.shutdown_timeout_secs == 0 {
-            return invalid("server.shutdown_timeout_secs", "must be at least 1");
-        }
         if self.server.drain_delay_secs >= self.server.shutdown_timeout_secs {
             return invalid(
                 "server.drain_delay_secs",
                 "must be less than server.shutdown_timeout_secs, which bounds the whole shutdown",
             );
-        }
-        if self.server.request_timeout_secs == 0 {
-            return invalid("server.request_timeout_secs", "must be at least 1");
-        }
-        if self.database.connect_timeout_secs == 0 {
-            return invalid("database.connect_timeout_secs", "must be at least 1");
-        }
-        if self.database.acquire_timeout_ms == 0 {
-            return invalid("database.acquire_timeout_ms", "must be at least 1");
-        }
-        if self.database.query_timeout_ms == 0 {
-            return invalid("database.query_timeout_ms", "must be at least 1");
-        }
-        if self.redis.connect_timeout_ms == 0 {
-            return invalid("redis.connect_timeout_ms", "must be at least 1");
-        }
-        if self.redis.command_timeout_ms == 0 {
-            return invalid("redis.command_timeout_ms", "must be at least 1");
-        }
-        if self.auth.failed_login_window_secs == 0 {
-            return invalid("auth.failed_login_window_secs", "must be at least 1");
-        }
-        if self.blog.cache_ttl_secs == 0 {
-            return invalid("blog.cache_ttl_secs", "must be at least 1");
-        }
-        if self.qrcode.ttl_secs == 0 {
-            return invalid("qrcode.ttl_secs", "must be at least 1");
-        }
-        if self.qrcode.generate_per_minute == 0 {
-            return invalid("qrcode.generate_per_minute", "must be at least 1");
-        }
-        if self.qrcode.check_per_minute == 0 {
-            return invalid("qrcode.check_per_minute", "must be at least 1");
         }
         if self.qrcode.login_ttl_secs == Some(0) {
             return invalid("qrcode.login_ttl_secs", "must be at least 1 (or unset)");
@@ -655,12 +662,6 @@ impl Settings {
                 "qrcode.allowed_networks",
                 "every entry must be an IP address or a CIDR block",
             );
-        }
-        if self.auth.session_ttl_secs == 0 {
-            return invalid("auth.session_ttl_secs", "must be at least 1");
-        }
-        if self.auth.token_ttl_secs == 0 {
-            return invalid("auth.token_ttl_secs", "must be at least 1");
         }
         match &self.auth.jwt_secret {
             Some(secret) if secret.expose_secret().len() < MIN_JWT_SECRET_BYTES => {
@@ -926,6 +927,28 @@ mod tests {
             missing.is_empty(),
             "not in docs/operations.md's key table: {missing:?}"
         );
+    }
+
+    #[test]
+    fn a_zero_where_at_least_one_is_needed_is_named() {
+        for (key, zero) in [
+            (
+                "blog.cache_ttl_secs",
+                (|s: &mut Settings| s.blog.cache_ttl_secs = 0) as fn(&mut Settings),
+            ),
+            ("redis.command_timeout_ms", |s: &mut Settings| {
+                s.redis.command_timeout_ms = 0
+            }),
+            ("log.keep_days", |s: &mut Settings| s.log.keep_days = 0),
+        ] {
+            let mut settings = defaults();
+            zero(&mut settings);
+            let err = settings.validate().expect_err("refused");
+            assert_eq!(
+                err.to_string(),
+                format!("invalid setting {key}: must be at least 1")
+            );
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use qblog_domain::validation::FieldError;
 /// Seconds a client is asked to wait after a 503.
 const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
-/// The contract's error envelope (`ErrorModel` of the Node blog plus machine fields).
+/// The error envelope of docs/api-contract.md (`ErrorModel` of the Node blog plus machine fields).
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Error")]
 pub struct ErrorBody {
@@ -29,7 +29,7 @@ pub struct ErrorBody {
     pub request_id: String,
 }
 
-/// The error codes of the contract, one per kind of failure a client can act on.
+/// The error codes of docs/api-contract.md, one per kind of failure a client can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     /// 400: bad input of any kind.

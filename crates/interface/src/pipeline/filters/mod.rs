@@ -1,4 +1,4 @@
-//! Exception filters: every failure becomes the contract's error envelope here.
+//! Exception filters: every failure becomes the error envelope of docs/api-contract.md here.
 //!
 //! Handlers return [`ApiError`]; the framework raises its own errors (unknown route,
 //! bad JSON, wrong content type, missing parameter, …); a handler may even panic.

@@ -1,4 +1,4 @@
-//! Refuses oversized request heads in the contract's envelope: a target longer than
+//! Refuses oversized request heads in the envelope of docs/api-contract.md: a target longer than
 //! [`MAX_URI_BYTES`] is 414, header fields adding up to more than
 //! [`MAX_HEADER_BYTES`] are 431, both `validation_failed` with the request id.
 //!
