@@ -12,10 +12,10 @@ use qblog_infrastructure::database::{self, MigrationStep};
 use qblog_interface::lifecycle::Lifecycle;
 
 use crate::features::{self, BlogModuleInterface, Wiring};
-use crate::logs;
 use crate::settings::{Environment, Settings};
 use crate::startup::{self, Application};
 use crate::telemetry;
+use qblog_logs as logs;
 
 /// qblog: a blog service with QR-code login.
 #[derive(Debug, Parser)]

@@ -4,7 +4,6 @@ pub mod cli;
 pub mod di;
 pub mod features;
 pub mod http;
-pub mod logs;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

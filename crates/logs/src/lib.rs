@@ -1,4 +1,5 @@
-//! `qblog logs analyze`: reads access logs (plain or `.gz`) line by line and reports
+//! The offline access-log analyser behind `qblog logs analyze`, a crate of its own so
+//! it builds and tests without the service: reads access logs (plain or `.gz`) line by line and reports
 //! browser share, status classes, top routes, latency percentiles per route and
 //! requests per hour. Malformed lines are counted, never fatal.
 
