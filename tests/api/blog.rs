@@ -5,7 +5,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend_test;
-use crate::helpers::{Session, TestApp, TestUser, spawn_app, spawn_app_with_the_store_down};
+use crate::helpers::{
+    Refusal, Session, TestApp, TestUser, spawn_app, spawn_app_with_the_store_down,
+};
 
 async fn create(app: &TestApp, session: &Session, title: &str, content: &str) -> i64 {
     let response = app
@@ -64,12 +66,6 @@ fn titles(items: &[Value]) -> Vec<&str> {
         .iter()
         .map(|b| b["title"].as_str().unwrap_or_default())
         .collect()
-}
-
-async fn code_of(response: reqwest::Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body: Value = response.json().await.expect("json envelope");
-    (status, body["code"].as_str().unwrap_or_default().to_owned())
 }
 
 backend_test!(the_course_flow_create_list_edit_delete, |app| async move {
@@ -155,7 +151,7 @@ backend_test!(only_the_author_may_edit_or_delete, |app| async move {
     )
     .await;
     assert_eq!(
-        code_of(edit).await,
+        Refusal::status_and_code(edit).await,
         (StatusCode::FORBIDDEN, "forbidden".to_owned())
     );
     let delete = post(
@@ -166,7 +162,7 @@ backend_test!(only_the_author_may_edit_or_delete, |app| async move {
     )
     .await;
     assert_eq!(
-        code_of(delete).await,
+        Refusal::status_and_code(delete).await,
         (StatusCode::FORBIDDEN, "forbidden".to_owned())
     );
     let detail: Value = app
@@ -189,7 +185,7 @@ async fn writing_needs_a_login() {
     ] {
         let response = post(&app, path, None, body.clone()).await;
         assert_eq!(
-            code_of(response).await,
+            Refusal::status_and_code(response).await,
             (StatusCode::UNAUTHORIZED, "unauthenticated".to_owned()),
             "{path}"
         );
@@ -203,17 +199,19 @@ async fn bad_ids_are_400_and_unknown_ones_404() {
     for id in ["abc", "0", "-3", "1%20OR%201=1"] {
         let response = app.get(&format!("/api/blog/detail?id={id}")).await;
         assert_eq!(
-            code_of(response).await,
+            Refusal::status_and_code(response).await,
             (StatusCode::BAD_REQUEST, "validation_failed".to_owned()),
             "{id}"
         );
     }
     assert_eq!(
-        code_of(app.get("/api/blog/detail").await).await.0,
+        Refusal::status_and_code(app.get("/api/blog/detail").await)
+            .await
+            .0,
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
-        code_of(app.get("/api/blog/detail?id=999").await).await,
+        Refusal::status_and_code(app.get("/api/blog/detail?id=999").await).await,
         (StatusCode::NOT_FOUND, "not_found".to_owned())
     );
     let body = Some(json!({"title": "t", "content": "c"}));
@@ -282,7 +280,7 @@ async fn a_title_is_measured_as_typed_and_found_as_typed() {
         Some(json!({"title": "&".repeat(201), "content": "c"})),
     )
     .await;
-    let (status, _) = code_of(response).await;
+    let (status, _) = Refusal::status_and_code(response).await;
     assert_eq!(status, 400);
 }
 
@@ -319,15 +317,23 @@ async fn hostile_markup_and_invisible_characters_are_refused_naming_the_field() 
 backend_test!(a_nul_character_in_any_field_is_a_400, |app| async move {
     let alice = app.signed_up(&TestUser::new("alice")).await;
     let response = app.get("/api/blog/list?keyword=a%00b").await;
-    assert_eq!(code_of(response).await.0, 400, "NUL in a keyword");
+    assert_eq!(
+        Refusal::status_and_code(response).await.0,
+        400,
+        "NUL in a keyword"
+    );
     let response = app.get("/api/blog/list?author=al%00ice").await;
-    assert_eq!(code_of(response).await.0, 400, "NUL in an author");
+    assert_eq!(
+        Refusal::status_and_code(response).await.0,
+        400,
+        "NUL in an author"
+    );
     for body in [
         json!({"title": "t", "content": "a\u{0}b"}),
         json!({"title": "a\u{0}b", "content": "c"}),
     ] {
         let response = post(&app, "/api/blog/new", Some(&alice.token), Some(body)).await;
-        assert_eq!(code_of(response).await.0, 400);
+        assert_eq!(Refusal::status_and_code(response).await.0, 400);
     }
     let response = app
         .post_json(
@@ -335,7 +341,11 @@ backend_test!(a_nul_character_in_any_field_is_a_400, |app| async move {
             &json!({"username": "bob", "password": "bob-password", "realname": "B\u{0}b"}),
         )
         .await;
-    assert_eq!(code_of(response).await.0, 400, "NUL in a realname");
+    assert_eq!(
+        Refusal::status_and_code(response).await.0,
+        400,
+        "NUL in a realname"
+    );
 });
 
 #[tokio::test]
@@ -345,7 +355,7 @@ async fn a_stale_cookie_during_a_store_outage_still_reads_the_public_list() {
     let response = app.get_with_cookie("/api/blog/list", &sid).await;
     assert_eq!(response.status(), 200, "served as anonymous");
     let response = app.get_with_cookie("/api/blog/list?isadmin=1", &sid).await;
-    let (status, code) = code_of(response).await;
+    let (status, code) = Refusal::status_and_code(response).await;
     assert_eq!((status.as_u16(), code.as_str()), (503, "unavailable"));
 }
 

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend_test;
-use crate::helpers::{Session, TestApp, TestUser, error_of, spawn_app};
+use crate::helpers::{Refusal, Session, TestApp, TestUser, spawn_app};
 
 /// A valid body for `new` on the blog `blog_id`.
 fn sample(blog_id: i64) -> Value {
@@ -99,7 +99,7 @@ backend_test!(
             format!("/api/comment/del?id={id}"),
         ] {
             let (status, code, _) =
-                error_of(post(&app, &path, Some(&other), Some(edited())).await).await;
+                Refusal::parts(post(&app, &path, Some(&other), Some(edited())).await).await;
             assert_eq!(
                 (status, code.as_str()),
                 (StatusCode::FORBIDDEN, "forbidden")
@@ -125,7 +125,7 @@ backend_test!(
         .await;
         assert_eq!(data_of(deleted).await, Value::Null);
         let (status, code, _) =
-            error_of(app.get(&format!("/api/comment/detail?id={id}")).await).await;
+            Refusal::parts(app.get(&format!("/api/comment/detail?id={id}")).await).await;
         assert_eq!(
             (status, code.as_str()),
             (StatusCode::NOT_FOUND, "not_found")
@@ -148,7 +148,7 @@ async fn writing_needs_a_login_and_bad_input_is_a_400_naming_the_field() {
     mistyped["body"] = json!(["not", "this"]);
     for broken in [missing, mistyped] {
         let (status, code, message) =
-            error_of(post(&app, "/api/comment/new", Some(&owner), Some(broken)).await).await;
+            Refusal::parts(post(&app, "/api/comment/new", Some(&owner), Some(broken)).await).await;
         assert_eq!(
             (status, code.as_str()),
             (StatusCode::BAD_REQUEST, "validation_failed")
@@ -159,7 +159,7 @@ async fn writing_needs_a_login_and_bad_input_is_a_400_naming_the_field() {
     let mut orphan = body.clone();
     orphan["blog_id"] = json!(999_999_999);
     let (status, _, message) =
-        error_of(post(&app, "/api/comment/new", Some(&owner), Some(orphan)).await).await;
+        Refusal::parts(post(&app, "/api/comment/new", Some(&owner), Some(orphan)).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message.contains("blog_id"), "{message}");
 
@@ -228,7 +228,7 @@ backend_test!(
         let stranger = app.signed_up(&TestUser::new("stranger")).await;
         let blog_id = crate::blog::new_blog(&app, &author).await;
         let first = comment_on(&app, &commenter, blog_id).await;
-        let (status, _, _) = error_of(
+        let (status, _, _) = Refusal::parts(
             post(
                 &app,
                 &format!("/api/comment/del?id={first}"),
@@ -249,7 +249,7 @@ backend_test!(
         assert_eq!(data_of(deleted).await, Value::Null);
         // Deleting is all the blog's author may do with someone else's comment.
         let second = comment_on(&app, &commenter, blog_id).await;
-        let (status, _, _) = error_of(
+        let (status, _, _) = Refusal::parts(
             post(
                 &app,
                 &format!("/api/comment/update?id={second}"),

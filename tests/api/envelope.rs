@@ -3,25 +3,12 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Refusal, TestApp, spawn_app, spawn_app_with};
 
 async fn assert_envelope(response: reqwest::Response, status: StatusCode, code: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .expect("x-request-id header");
-    let body: Value = response.json().await.expect("a JSON envelope");
-    assert_eq!(body["errno"], -1, "{body}");
-    assert_eq!(body["code"], code, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    assert_eq!(body["request_id"], request_id.as_str(), "{body}");
-    body
+    let refusal = Refusal::of(response).await;
+    refusal.assert_is(status, code);
+    refusal.body
 }
 
 #[tokio::test]

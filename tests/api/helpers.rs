@@ -171,16 +171,75 @@ impl TestApp {
     }
 }
 
-/// The status, `code` and `message` of an error response (asserting the envelope).
-pub async fn error_of(response: reqwest::Response) -> (reqwest::StatusCode, String, String) {
-    let status = response.status();
-    let body: Value = response.json().await.expect("a JSON envelope");
-    assert_eq!(body["errno"], -1, "{body}");
-    (
-        status,
-        body["code"].as_str().unwrap_or_default().to_owned(),
-        body["message"].as_str().unwrap_or_default().to_owned(),
-    )
+/// An error response read as the contract's envelope (docs/api-contract.md): the one
+/// way tests read errors. Reading it asserts `errno: -1`, a `code`, a `message`, and a
+/// `request_id` equal to the `x-request-id` header.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The HTTP status.
+    pub status: reqwest::StatusCode,
+    /// The envelope's `code`.
+    pub code: String,
+    /// The envelope's `message`.
+    pub message: String,
+    /// The whole body.
+    pub body: Value,
+}
+
+impl Refusal {
+    /// Reads `response`, asserting the envelope's shape.
+    pub async fn of(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let header_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body: Value = response.json().await.expect("a JSON error envelope");
+        assert_eq!(body["errno"], -1, "{body}");
+        let text = |name: &str| {
+            body[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {name}: {body}"))
+                .to_owned()
+        };
+        let (code, message, request_id) = (text("code"), text("message"), text("request_id"));
+        assert!(!message.is_empty(), "{body}");
+        assert_eq!(
+            Some(request_id),
+            header_id,
+            "request_id and x-request-id differ: {body}"
+        );
+        Self {
+            status,
+            code,
+            message,
+            body,
+        }
+    }
+
+    /// The status and `code`, to compare at once.
+    pub async fn status_and_code(response: reqwest::Response) -> (reqwest::StatusCode, String) {
+        let refusal = Self::of(response).await;
+        (refusal.status, refusal.code)
+    }
+
+    /// The status, `code` and `message`.
+    pub async fn parts(response: reqwest::Response) -> (reqwest::StatusCode, String, String) {
+        let refusal = Self::of(response).await;
+        (refusal.status, refusal.code, refusal.message)
+    }
+
+    /// Asserts the status and `code`, reporting the caller's line.
+    #[track_caller]
+    pub fn assert_is(&self, status: reqwest::StatusCode, code: &str) {
+        assert_eq!(
+            (self.status, self.code.as_str()),
+            (status, code),
+            "{}",
+            self.body
+        );
+    }
 }
 
 /// The session a login response set up.

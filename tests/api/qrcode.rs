@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::backend_test;
 use crate::helpers::{
-    Backend, Session, TestApp, TestUser, backend, spawn_app, spawn_app_with, spawn_with,
+    Backend, Refusal, Session, TestApp, TestUser, backend, spawn_app, spawn_app_with, spawn_with,
 };
 
 /// A code as the PC browser holds it.
@@ -90,12 +90,6 @@ pub(crate) async fn act(
         .send()
         .await
         .expect("sent")
-}
-
-pub(crate) async fn code_of(response: reqwest::Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body: Value = response.json().await.expect("json");
-    (status, body["code"].as_str().unwrap_or("").to_owned())
 }
 
 backend_test!(
@@ -181,7 +175,9 @@ backend_test!(
         assert_eq!(after["data"]["status"], "expired");
         assert!(after["data"].get("login").is_none());
         assert_eq!(
-            code_of(act(&app, "cancel", &phone, &code).await).await.0,
+            Refusal::status_and_code(act(&app, "cancel", &phone, &code).await)
+                .await
+                .0,
             StatusCode::GONE
         );
     }
@@ -205,7 +201,7 @@ async fn the_cancel_path_and_repeats_as_the_same_user() {
         "repeat cancel is a no-op"
     );
     assert_eq!(
-        code_of(act(&app, "confirm", &phone, &code).await).await,
+        Refusal::status_and_code(act(&app, "confirm", &phone, &code).await).await,
         (StatusCode::CONFLICT, "qrcode_state_conflict".to_owned())
     );
     let seen = check_data(&app, &code, "").await;
@@ -220,18 +216,18 @@ async fn only_the_scanner_may_confirm_or_cancel_and_others_may_not_scan() {
     let mallory = app.signed_up(&TestUser::new("mallory")).await;
     let code = generate(&app).await;
     assert_eq!(
-        code_of(act(&app, "confirm", &alice, &code).await).await,
+        Refusal::status_and_code(act(&app, "confirm", &alice, &code).await).await,
         (StatusCode::CONFLICT, "qrcode_state_conflict".to_owned()),
         "nothing to confirm before a scan"
     );
     assert_eq!(act(&app, "scan", &alice, &code).await.status(), 200);
     assert_eq!(
-        code_of(act(&app, "scan", &mallory, &code).await).await,
+        Refusal::status_and_code(act(&app, "scan", &mallory, &code).await).await,
         (StatusCode::CONFLICT, "qrcode_state_conflict".to_owned())
     );
     for action in ["confirm", "cancel"] {
         assert_eq!(
-            code_of(act(&app, action, &mallory, &code).await).await,
+            Refusal::status_and_code(act(&app, action, &mallory, &code).await).await,
             (StatusCode::FORBIDDEN, "forbidden".to_owned()),
             "{action}"
         );
@@ -243,7 +239,9 @@ async fn only_the_scanner_may_confirm_or_cancel_and_others_may_not_scan() {
         "repeat is a no-op"
     );
     assert_eq!(
-        code_of(act(&app, "cancel", &alice, &code).await).await.0,
+        Refusal::status_and_code(act(&app, "cancel", &alice, &code).await)
+            .await
+            .0,
         StatusCode::CONFLICT
     );
 }
@@ -270,7 +268,7 @@ async fn actions_need_a_login_and_a_well_formed_id() {
         .await
         .expect("sent");
     assert_eq!(
-        code_of(bad).await,
+        Refusal::status_and_code(bad).await,
         (StatusCode::BAD_REQUEST, "validation_failed".to_owned())
     );
     let unknown = Code {
@@ -279,7 +277,7 @@ async fn actions_need_a_login_and_a_well_formed_id() {
         data: Value::Null,
     };
     assert_eq!(
-        code_of(act(&app, "scan", &alice, &unknown).await).await,
+        Refusal::status_and_code(act(&app, "scan", &alice, &unknown).await).await,
         (StatusCode::GONE, "qrcode_expired".to_owned())
     );
 }
@@ -371,7 +369,7 @@ async fn a_code_expires_at_its_deadline() {
     assert_eq!(seen["status"], "expired");
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(
-        code_of(act(&app, "scan", &alice, &code).await).await,
+        Refusal::status_and_code(act(&app, "scan", &alice, &code).await).await,
         (StatusCode::GONE, "qrcode_expired".to_owned())
     );
 }
@@ -398,7 +396,7 @@ async fn generate_and_check_are_rate_limited_per_client() {
     }
     let refused = check(&app, &code, "").await;
     assert_eq!(
-        code_of(refused).await,
+        Refusal::status_and_code(refused).await,
         (
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests".to_owned()

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 
 use crate::backend_test;
 use crate::helpers::{
-    Backend, Session, TestApp, TestUser, backend, error_of, spawn_app_with, spawn_with,
+    Backend, Refusal, Session, TestApp, TestUser, backend, spawn_app_with, spawn_with,
 };
-use crate::qrcode::{Code, act, check, check_data, code_of, generate_as};
+use crate::qrcode::{Code, act, check, check_data, generate_as};
 
 const PC_IP: &str = "198.51.100.7";
 const NEAR_PC: &str = "198.51.100.200";
@@ -103,7 +103,7 @@ async fn without_its_token_nobody_can_tell_a_live_code_from_an_unknown_one() {
         (unknown, Some(live.token.clone())),
     ] {
         let (status, code, message) =
-            error_of(check_with_header(&app, id, token.as_deref()).await).await;
+            Refusal::parts(check_with_header(&app, id, token.as_deref()).await).await;
         answers.push((status, code, message));
     }
     assert!(
@@ -174,7 +174,7 @@ backend_test!(
 
         // Missing: refused, and free.
         let (status, code_name, message) =
-            error_of(phone(&app, "confirm", &alice, &code, FAR_AWAY, None).await).await;
+            Refusal::parts(phone(&app, "confirm", &alice, &code, FAR_AWAY, None).await).await;
         assert_eq!(
             (status, code_name.as_str()),
             (StatusCode::BAD_REQUEST, "match_code_mismatch")
@@ -183,7 +183,8 @@ backend_test!(
         // Wrong: refused, one try fewer.
         let wrong = other_than(shown);
         let (status, code_name, message) =
-            error_of(phone(&app, "confirm", &alice, &code, FAR_AWAY, Some(&wrong)).await).await;
+            Refusal::parts(phone(&app, "confirm", &alice, &code, FAR_AWAY, Some(&wrong)).await)
+                .await;
         assert_eq!(
             (status, code_name.as_str()),
             (StatusCode::BAD_REQUEST, "match_code_mismatch")
@@ -191,7 +192,7 @@ backend_test!(
         assert!(message.contains("2 tries left"), "{message}");
         // Not two digits: a plain validation error.
         let (status, code_name, _) =
-            error_of(phone(&app, "confirm", &alice, &code, FAR_AWAY, Some("7")).await).await;
+            Refusal::parts(phone(&app, "confirm", &alice, &code, FAR_AWAY, Some("7")).await).await;
         assert_eq!(
             (status, code_name.as_str()),
             (StatusCode::BAD_REQUEST, "validation_failed")
@@ -223,7 +224,8 @@ async fn the_third_wrong_number_cancels_the_login() {
     let mut messages = Vec::new();
     for _ in 0..3 {
         let (status, _, message) =
-            error_of(phone(&app, "confirm", &alice, &code, FAR_AWAY, Some(&wrong)).await).await;
+            Refusal::parts(phone(&app, "confirm", &alice, &code, FAR_AWAY, Some(&wrong)).await)
+                .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         messages.push(message);
     }
@@ -232,7 +234,10 @@ async fn the_third_wrong_number_cancels_the_login() {
     assert_eq!(seen["status"], "cancelled");
     assert!(seen.get("match_code").is_none());
     assert_eq!(
-        code_of(phone(&app, "confirm", &alice, &code, FAR_AWAY, Some(&shown)).await).await,
+        Refusal::status_and_code(
+            phone(&app, "confirm", &alice, &code, FAR_AWAY, Some(&shown)).await
+        )
+        .await,
         (StatusCode::CONFLICT, "qrcode_state_conflict".to_owned())
     );
 }
@@ -351,7 +356,8 @@ async fn number_matching_holds_across_instances_sharing_one_redis() {
     );
     let wrong = other_than(&shown);
     let (_, _, message) =
-        error_of(phone(&pc_side, "confirm", &alice, &code, FAR_AWAY, Some(&wrong)).await).await;
+        Refusal::parts(phone(&pc_side, "confirm", &alice, &code, FAR_AWAY, Some(&wrong)).await)
+            .await;
     assert!(message.contains("2 tries left"), "{message}");
     let confirmed = phone(
         &phone_side,
@@ -393,7 +399,7 @@ async fn a_login_can_be_started_only_from_the_allowed_networks() {
         .send()
         .await
         .expect("sent");
-    let (status, code, _) = error_of(outside).await;
+    let (status, code, _) = Refusal::parts(outside).await;
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::FORBIDDEN, "forbidden")
@@ -418,7 +424,8 @@ async fn a_limited_qr_session_can_neither_approve_logins_nor_sign_the_owner_out(
 
     // The PC's session cannot approve another login…
     let next = generate_from(&app, PC_IP).await;
-    let (status, code_name, _) = error_of(phone(&app, "scan", &pc, &next, PC_IP, None).await).await;
+    let (status, code_name, _) =
+        Refusal::parts(phone(&app, "scan", &pc, &next, PC_IP, None).await).await;
     assert_eq!(
         (status, code_name.as_str()),
         (StatusCode::FORBIDDEN, "forbidden")

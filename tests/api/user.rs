@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 
 use crate::backend_test;
 use crate::helpers::{
-    Backend, TestApp, TestUser, backend, error_of, session_of, spawn_app, spawn_app_with,
-    spawn_with,
+    Backend, Refusal, TestApp, TestUser, backend, session_of, spawn_app, spawn_app_with, spawn_with,
 };
 
 backend_test!(
@@ -107,7 +106,7 @@ backend_test!(a_username_is_taken_whatever_its_case, |app| async move {
             &json!({"username": "carol", "password": "another-pass", "realname": "C"}),
         )
         .await;
-    let (status, code, _) = error_of(response).await;
+    let (status, code, _) = Refusal::parts(response).await;
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::CONFLICT, "username_taken")
@@ -170,7 +169,7 @@ async fn every_invalid_field_is_a_400_naming_it() {
     ];
     for (body, field) in cases {
         let (status, code, message) =
-            error_of(app.post_json("/api/user/register", &body).await).await;
+            Refusal::parts(app.post_json("/api/user/register", &body).await).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(code, "validation_failed");
         assert!(message.contains(field), "{message} should name {field}");
@@ -184,8 +183,8 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
     let mut wrong = TestUser::new("dave");
     wrong.password = "not-his-password".into();
     let unknown = TestUser::new("nobody");
-    let a = error_of(app.try_login(&wrong).await).await;
-    let b = error_of(app.try_login(&unknown).await).await;
+    let a = Refusal::parts(app.try_login(&wrong).await).await;
+    let b = Refusal::parts(app.try_login(&unknown).await).await;
     assert_eq!(
         a,
         (
@@ -277,7 +276,7 @@ async fn protected_routes_refuse_missing_and_bad_credentials() {
     let mut tampered = session.token.clone();
     tampered.insert(tampered.len() / 2, 'x');
     let none = app.get("/api/user/me").await;
-    let (status, code, _) = error_of(none).await;
+    let (status, code, _) = Refusal::parts(none).await;
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::UNAUTHORIZED, "unauthenticated")
@@ -323,7 +322,7 @@ async fn repeated_failures_for_one_username_are_throttled_with_retry_after() {
         .parse()
         .expect("seconds");
     assert!(retry_after > 0 && retry_after <= app.settings.auth.failed_login_window_secs);
-    let (_, code, _) = error_of(refused).await;
+    let (_, code, _) = Refusal::parts(refused).await;
     assert_eq!(code, "too_many_requests");
 }
 
@@ -342,7 +341,7 @@ async fn registrations_are_throttled_per_client_with_retry_after() {
         .await;
     assert_eq!(refused.status(), 429);
     assert!(refused.headers().contains_key("retry-after"));
-    let (_, code, _) = error_of(refused).await;
+    let (_, code, _) = Refusal::parts(refused).await;
     assert_eq!(code, "too_many_requests");
 }
 
@@ -401,7 +400,7 @@ async fn a_cookie_post_from_a_foreign_origin_is_refused_but_a_bearer_one_is_not(
         .send()
         .await
         .expect("sent");
-    let (status, code, message) = error_of(foreign).await;
+    let (status, code, message) = Refusal::parts(foreign).await;
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::FORBIDDEN, "forbidden")
@@ -425,7 +424,7 @@ async fn a_cookie_post_from_a_foreign_origin_is_refused_but_a_bearer_one_is_not(
         .send()
         .await
         .expect("sent");
-    let (status, code, _) = error_of(cross_site).await;
+    let (status, code, _) = Refusal::parts(cross_site).await;
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::FORBIDDEN, "forbidden")
@@ -472,7 +471,7 @@ async fn an_origin_in_allowed_origins_may_post_with_the_cookie() {
             .send()
     };
     let (status, _, message) =
-        error_of(post_from("http://localhost:18081").await.expect("sent")).await;
+        Refusal::parts(post_from("http://localhost:18081").await.expect("sent")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(message.contains("http://localhost:18081"), "{message}");
     assert_eq!(
