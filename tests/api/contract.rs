@@ -124,3 +124,40 @@ async fn limits_in_the_document_are_the_ones_the_service_enforces() {
         serde_json::json!([null])
     );
 }
+
+/// The whole served document, against the reviewed copy in
+/// tests/api/snapshots/openapi.json. A change to any route, schema, limit or
+/// response shows up here as a diff to review; after reviewing it, refresh the copy
+/// with `QBLOG_UPDATE_SNAPSHOTS=1 cargo nextest run -E 'test(openapi_snapshot)'`.
+#[tokio::test]
+async fn the_openapi_snapshot_matches_the_served_document() {
+    let app = spawn_app().await;
+    let mut spec: Value = app.get("/openapi.json").await.json().await.expect("json");
+    // The server URL follows the test's settings, not the code.
+    spec["servers"] = Value::Null;
+    let served = serde_json::to_string_pretty(&spec).expect("json") + "\n";
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/api/snapshots/openapi.json"
+    );
+    if std::env::var_os("QBLOG_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(path, &served).expect("snapshot written");
+        return;
+    }
+    let reviewed = std::fs::read_to_string(path).expect("tests/api/snapshots/openapi.json");
+    if reviewed != served {
+        let first = reviewed
+            .lines()
+            .zip(served.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(reviewed.lines().count().min(served.lines().count()));
+        panic!(
+            "the served OpenAPI document differs from tests/api/snapshots/openapi.json from \
+             line {}:\n  snapshot: {}\n  served:   {}\nReview the change, then refresh the \
+             snapshot with QBLOG_UPDATE_SNAPSHOTS=1.",
+            first + 1,
+            reviewed.lines().nth(first).unwrap_or("(end)"),
+            served.lines().nth(first).unwrap_or("(end)"),
+        );
+    }
+}

@@ -101,7 +101,9 @@ fn new_module(args: Vec<String>) -> anyhow::Result<()> {
     }
     generate::apply(&root, &plan)?;
     println!(
-        "\n{} is ready: run the tests (README.md), then see docs/modules.md for what to change next.",
+        "\n{} is ready: run the tests (README.md), then see docs/modules.md for what to change next.\n\
+         Its routes are new to the API: list them in docs/api-contract.md and, once reviewed,\n\
+         refresh tests/api/snapshots/openapi.json (QBLOG_UPDATE_SNAPSHOTS=1, see docs/modules.md).",
         spec.name.snake
     );
     Ok(())
