@@ -183,7 +183,7 @@ pub struct BrowserShare {
 pub struct RouteReport {
     /// `METHOD /path`.
     pub route: String,
-    /// Requests.
+    /// How many lines named this route.
     pub requests: u64,
     /// Median latency.
     pub p50_ms: Option<f64>,
@@ -206,7 +206,7 @@ pub struct Analysis {
     pub status_classes: BTreeMap<String, u64>,
     /// The busiest routes, busiest first.
     pub routes: Vec<RouteReport>,
-    /// Requests per hour.
+    /// Requests per clock hour of the log's own time zone, keyed `YYYY-MM-DD HH:00 +zzzz`.
     pub requests_per_hour: BTreeMap<String, u64>,
 }
 

@@ -22,7 +22,7 @@ use shaku::{Component, Interface};
 /// A title and body, parsed (and sanitised by the interface).
 #[derive(Debug, Clone)]
 pub struct BlogDraft {
-    /// Title.
+    /// Plain text of 1 to 200 characters, HTML-escaped.
     pub title: BlogTitle,
     /// Body.
     pub content: BlogContent,

@@ -17,7 +17,7 @@ use shaku::{Component, Interface};
 /// The fields of a comment, parsed (and sanitised by the interface).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommentDraft {
-    /// The body.
+    /// Plain text of 1 to 1,000 characters, HTML-escaped.
     pub body: CommentBody,
 }
 

@@ -37,7 +37,7 @@ const MAX_RACES: usize = 8;
 /// A new code and the secret its browser polls with.
 #[derive(Debug, Clone)]
 pub struct Generated {
-    /// The code.
+    /// The stored code, unscanned, with its deadline and the PC it was made for.
     pub code: QrCode,
     /// The poll token, returned to the generating browser only.
     pub poll_token: PollToken,
@@ -68,7 +68,7 @@ pub struct CheckRequest {
 /// What `check` reports.
 #[derive(Debug, Clone)]
 pub struct CheckResult {
-    /// The status.
+    /// Where the code is in its life, as the API names it.
     pub status: QrStatus,
     /// Seconds until the deadline.
     pub expires_in: u64,

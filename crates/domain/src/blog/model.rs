@@ -108,9 +108,9 @@ impl BlogContent {
 /// A live blog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blog {
-    /// Id.
+    /// Assigned by the database; never reused.
     pub id: BlogId,
-    /// Title.
+    /// Plain text, HTML-escaped.
     pub title: BlogTitle,
     /// Body.
     pub content: BlogContent,
@@ -127,7 +127,7 @@ pub struct Blog {
 /// What creating a blog stores.
 #[derive(Debug, Clone)]
 pub struct NewBlog {
-    /// Title.
+    /// Plain text, HTML-escaped.
     pub title: BlogTitle,
     /// Body.
     pub content: BlogContent,

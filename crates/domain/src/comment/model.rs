@@ -65,11 +65,11 @@ impl CommentBody {
 /// A stored comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
-    /// Id.
+    /// Assigned by the database; never reused.
     pub id: CommentId,
     /// The blog it belongs to.
     pub blog_id: BlogId,
-    /// The body.
+    /// Plain text, HTML-escaped.
     pub body: CommentBody,
     /// Who wrote it.
     pub owner_id: UserId,
@@ -86,7 +86,7 @@ pub struct Comment {
 pub struct NewComment {
     /// The blog it belongs to.
     pub blog_id: BlogId,
-    /// The body.
+    /// Plain text, HTML-escaped.
     pub body: CommentBody,
     /// Who writes it.
     pub owner_id: UserId,
@@ -99,7 +99,7 @@ pub struct NewComment {
 /// What an edit changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommentChanges {
-    /// The body.
+    /// The new text: plain, HTML-escaped.
     pub body: CommentBody,
     /// When the change happened.
     pub updated_at: DateTime<Utc>,

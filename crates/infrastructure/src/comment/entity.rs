@@ -11,7 +11,7 @@ pub struct Model {
     pub id: i64,
     /// The blog it belongs to.
     pub blog_id: i64,
-    /// The body.
+    /// The comment's text as stored: HTML-escaped plain text.
     #[sea_orm(column_type = "Text")]
     pub body: String,
     /// The owner's user id.

@@ -86,7 +86,7 @@ impl Validate for BlogRequest {
 /// A blog as clients see it (field names as in the Node blog).
 #[derive(Debug, Object)]
 pub struct BlogView {
-    /// Id.
+    /// The id `detail`, `update` and `del` take.
     pub id: i64,
     /// Title (plain text, HTML-escaped).
     pub title: String,

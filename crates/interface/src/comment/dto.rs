@@ -60,7 +60,7 @@ impl Validate for NewCommentRequest {
 /// A comment as clients see it.
 #[derive(Debug, Object)]
 pub struct CommentView {
-    /// Id.
+    /// The id `detail`, `update` and `del` take.
     pub id: i64,
     /// The id of the blog it belongs to.
     pub blog_id: i64,

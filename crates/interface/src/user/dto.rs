@@ -37,7 +37,7 @@ impl Validate for RegisterRequest {
 pub struct LoginRequest {
     /// The username given at registration (any case).
     pub username: String,
-    /// The password.
+    /// In clear (over TLS): checked against the stored hash, never stored, logged or echoed.
     pub password: String,
 }
 

@@ -48,7 +48,7 @@ pub fn wire_all(w: &mut Wiring<'_>) -> anyhow::Result<impl OpenApi + use<>> {
 
 /// What features are wired with, and the modules wired so far.
 pub struct Wiring<'a> {
-    /// The settings.
+    /// The deployment's settings, validated at load.
     pub settings: &'a Settings,
     /// The core every feature module is built over (store, pool, clock, throttle).
     pub core: Arc<dyn CoreModule>,

@@ -61,7 +61,7 @@ pub struct AccessRecord {
     pub referer: Option<String>,
     /// The `User-Agent` header.
     pub user_agent: Option<String>,
-    /// The request id.
+    /// The id the response carried in `x-request-id`: the key to the request's log lines.
     pub request_id: String,
     /// Milliseconds spent serving it.
     pub duration_ms: f64,
