@@ -40,10 +40,8 @@ const EVERYWHERE: &[Status] = &[
     ),
 ];
 
-/// The generated document `generated` (JSON), completed as the module says.
-///
-/// # Panics
-/// Never on poem-openapi's output; a document that is not JSON is returned as is.
+/// The generated document `generated` (JSON), completed as the module says. Text that
+/// is not JSON (never poem-openapi's output) is returned unchanged.
 pub fn document(generated: &str) -> String {
     let Ok(mut doc) = serde_json::from_str::<Value>(generated) else {
         return generated.to_owned();
@@ -55,7 +53,7 @@ pub fn document(generated: &str) -> String {
     serde_json::to_string(&doc).unwrap_or_else(|_| generated.to_owned())
 }
 
-/// `obj` with `more`'s keys added (or replaced).
+/// Adds `more`'s keys to the object `target` (replacing any it has).
 fn merge(target: &mut Value, more: Value) {
     if let (Some(target), Value::Object(more)) = (target.as_object_mut(), more) {
         for (key, value) in more {
