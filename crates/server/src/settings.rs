@@ -349,6 +349,190 @@ fn at_least_one(values: &[(&'static str, u64)]) -> Result<(), SettingsError> {
     }
 }
 
+/// `Err` naming `key` with `problem`: how every check below refuses.
+fn invalid(key: &'static str, problem: &str) -> Result<(), SettingsError> {
+    Err(SettingsError::Invalid {
+        key,
+        problem: problem.to_owned(),
+    })
+}
+
+/// Whether `text` is an origin (`scheme://host[:port]`, nothing after).
+fn is_origin(text: &str) -> bool {
+    (text.starts_with("http://") || text.starts_with("https://"))
+        && text.trim_end_matches('/').matches('/').count() <= 2
+}
+
+/// Refuses the first entry of `key` that is not an IP address or a CIDR block.
+fn networks(key: &'static str, entries: &[String]) -> Result<(), SettingsError> {
+    if entries.iter().any(|entry| parse_net(entry).is_none()) {
+        return invalid(key, "every entry must be an IP address or a CIDR block");
+    }
+    Ok(())
+}
+
+impl ServerSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        at_least_one(&[
+            ("server.body_limit_bytes", self.body_limit_bytes as u64),
+            ("server.shutdown_timeout_secs", self.shutdown_timeout_secs),
+            ("server.request_timeout_secs", self.request_timeout_secs),
+        ])?;
+        let base = &self.public_base_url;
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.ends_with('/') {
+            return invalid(
+                "server.public_base_url",
+                "must start with http:// or https:// and have no trailing slash",
+            );
+        }
+        networks("server.trusted_proxies", &self.trusted_proxies)?;
+        if !self
+            .cors_origins
+            .iter()
+            .all(|o| o.starts_with("http://") || o.starts_with("https://"))
+        {
+            return invalid(
+                "server.cors_origins",
+                "every entry must be an origin like https://app.example.com",
+            );
+        }
+        if self.drain_delay_secs >= self.shutdown_timeout_secs {
+            return invalid(
+                "server.drain_delay_secs",
+                "must be less than server.shutdown_timeout_secs, which bounds the whole shutdown",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl DatabaseSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        at_least_one(&[
+            ("database.max_connections", u64::from(self.max_connections)),
+            ("database.connect_timeout_secs", self.connect_timeout_secs),
+            ("database.acquire_timeout_ms", self.acquire_timeout_ms),
+            ("database.query_timeout_ms", self.query_timeout_ms),
+        ])?;
+        let url = self.url.expose_secret();
+        let known = [
+            "sqlite:",
+            "postgres://",
+            "postgresql://",
+            "mysql://",
+            "mariadb://",
+        ];
+        if !known.iter().any(|scheme| url.starts_with(scheme)) {
+            return invalid(
+                "database.url",
+                "must start with sqlite:, postgres://, postgresql://, mysql:// or mariadb://",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl RedisSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        at_least_one(&[
+            ("redis.connect_timeout_ms", self.connect_timeout_ms),
+            ("redis.command_timeout_ms", self.command_timeout_ms),
+        ])?;
+        let url = self.url.expose_secret();
+        if !(url.is_empty() || is_redis_url(url)) {
+            return invalid(
+                "redis.url",
+                "must be empty (embedded store) or start with redis:// or rediss://",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl LogSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        at_least_one(&[("log.keep_days", u64::from(self.keep_days))])?;
+        if !is_log_filter(&self.level) {
+            return invalid(
+                "log.level",
+                "must be a level (trace, debug, info, warn, error, off) or directives \
+                 like `info,qblog_infrastructure=debug`",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl AuthSettings {
+    fn validate(&self, environment: Environment) -> Result<(), SettingsError> {
+        at_least_one(&[
+            ("auth.max_failed_logins", self.max_failed_logins),
+            ("auth.register_per_minute", self.register_per_minute),
+            (
+                "auth.max_failed_logins_per_ip",
+                self.max_failed_logins_per_ip,
+            ),
+            (
+                "auth.failed_login_window_secs",
+                self.failed_login_window_secs,
+            ),
+            ("auth.session_ttl_secs", self.session_ttl_secs),
+            ("auth.token_ttl_secs", self.token_ttl_secs),
+        ])?;
+        if !self.allowed_origins.iter().all(|o| is_origin(o)) {
+            return invalid(
+                "auth.allowed_origins",
+                "every entry must be an origin like https://app.example.com",
+            );
+        }
+        if self.max_failed_logins_per_user < self.max_failed_logins {
+            return invalid(
+                "auth.max_failed_logins_per_user",
+                "must be at least auth.max_failed_logins",
+            );
+        }
+        match &self.jwt_secret {
+            Some(secret) if secret.expose_secret().len() < MIN_JWT_SECRET_BYTES => {
+                invalid("auth.jwt_secret", "must be at least 32 bytes long")
+            }
+            None if environment == Environment::Production => invalid(
+                "auth.jwt_secret",
+                "must be set in production (APP__AUTH__JWT_SECRET); refusing to start",
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl QrCodeSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        at_least_one(&[
+            ("qrcode.ttl_secs", self.ttl_secs),
+            ("qrcode.generate_per_minute", self.generate_per_minute),
+            ("qrcode.check_per_minute", self.check_per_minute),
+        ])?;
+        if self.login_ttl_secs == Some(0) {
+            return invalid("qrcode.login_ttl_secs", "must be at least 1 (or unset)");
+        }
+        if let Err(err) = NumberMatching::parse(&self.number_matching) {
+            return invalid("qrcode.number_matching", &err.problem);
+        }
+        if self.same_network_prefix_v4 > 32 {
+            return invalid("qrcode.same_network_prefix_v4", "must be 0 to 32");
+        }
+        if self.same_network_prefix_v6 > 128 {
+            return invalid("qrcode.same_network_prefix_v6", "must be 0 to 128");
+        }
+        networks("qrcode.allowed_networks", &self.allowed_networks)
+    }
+}
+
+impl BlogSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        at_least_one(&[("blog.cache_ttl_secs", self.cache_ttl_secs)])
+    }
+}
+
 /// The least a token-signing key must hold.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -505,188 +689,24 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Checks values the types alone cannot.
+    /// Checks values the types alone cannot, section by section.
     ///
     /// # Errors
     /// The first unusable value, by its dotted key.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        let invalid = |key: &'static str, problem: &str| {
-            Err(SettingsError::Invalid {
-                key,
-                problem: problem.to_owned(),
-            })
-        };
-        // Counts, sizes and durations where 0 would mean "never" or "nothing".
-        at_least_one(&[
-            (
-                "server.body_limit_bytes",
-                self.server.body_limit_bytes as u64,
-            ),
-            (
-                "database.max_connections",
-                self.database.max_connections as u64,
-            ),
-            ("log.keep_days", self.log.keep_days as u64),
-            ("auth.max_failed_logins", self.auth.max_failed_logins),
-            ("auth.register_per_minute", self.auth.register_per_minute),
-            (
-                "auth.max_failed_logins_per_ip",
-                self.auth.max_failed_logins_per_ip,
-            ),
-            (
-                "server.shutdown_timeout_secs",
-                self.server.shutdown_timeout_secs,
-            ),
-            (
-                "server.request_timeout_secs",
-                self.server.request_timeout_secs,
-            ),
-            (
-                "database.connect_timeout_secs",
-                self.database.connect_timeout_secs,
-            ),
-            (
-                "database.acquire_timeout_ms",
-                self.database.acquire_timeout_ms,
-            ),
-            ("database.query_timeout_ms", self.database.query_timeout_ms),
-            ("redis.connect_timeout_ms", self.redis.connect_timeout_ms),
-            ("redis.command_timeout_ms", self.redis.command_timeout_ms),
-            (
-                "auth.failed_login_window_secs",
-                self.auth.failed_login_window_secs,
-            ),
-            ("blog.cache_ttl_secs", self.blog.cache_ttl_secs),
-            ("qrcode.ttl_secs", self.qrcode.ttl_secs),
-            (
-                "qrcode.generate_per_minute",
-                self.qrcode.generate_per_minute,
-            ),
-            ("qrcode.check_per_minute", self.qrcode.check_per_minute),
-            ("auth.session_ttl_secs", self.auth.session_ttl_secs),
-            ("auth.token_ttl_secs", self.auth.token_ttl_secs),
-        ])?;
-        let base = &self.server.public_base_url;
-        if !(base.starts_with("http://") || base.starts_with("https://")) || base.ends_with('/') {
-            return invalid(
-                "server.public_base_url",
-                "must start with http:// or https:// and have no trailing slash",
-            );
-        }
-        let url = self.database.url.expose_secret();
-        let known = [
-            "sqlite:",
-            "postgres://",
-            "postgresql://",
-            "mysql://",
-            "mariadb://",
-        ];
-        if !known.iter().any(|scheme| url.starts_with(scheme)) {
-            return invalid(
-                "database.url",
-                "must start with sqlite:, postgres://, postgresql://, mysql:// or mariadb://",
-            );
-        }
-        let redis = self.redis.url.expose_secret();
-        if !(redis.is_empty() || is_redis_url(redis)) {
-            return invalid(
-                "redis.url",
-                "must be empty (embedded store) or start with redis:// or rediss://",
-            );
-        }
+        self.server.validate()?;
+        self.database.validate()?;
+        self.redis.validate()?;
         self.validate_redis_layout()?;
-        for proxy in &self.server.trusted_proxies {
-            if parse_net(proxy).is_none() {
-                return invalid(
-                    "server.trusted_proxies",
-                    "every entry must be an IP address or a CIDR block",
-                );
-            }
-        }
-        for origin in &self.server.cors_origins {
-            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
-                return invalid(
-                    "server.cors_origins",
-                    "every entry must be an origin like https://app.example.com",
-                );
-            }
-        }
-        if !is_log_filter(&self.log.level) {
-            return invalid(
-                "log.level",
-                "must be a level (trace, debug, info, warn, error, off) or directives \
-                 like `info,qblog_infrastructure=debug`",
-            );
-        }
-        for origin in &self.auth.allowed_origins {
-            if !(origin.starts_with("http://") || origin.starts_with("https://"))
-                || origin.trim_end_matches('/').matches('/').count() > 2
-            {
-                return invalid(
-                    "auth.allowed_origins",
-                    "every entry must be an origin like https://app.example.com",
-                );
-            }
-        }
-        if self.auth.max_failed_logins_per_user < self.auth.max_failed_logins {
-            return invalid(
-                "auth.max_failed_logins_per_user",
-                "must be at least auth.max_failed_logins",
-            );
-        }
-        if self.server.drain_delay_secs >= self.server.shutdown_timeout_secs {
-            return invalid(
-                "server.drain_delay_secs",
-                "must be less than server.shutdown_timeout_secs, which bounds the whole shutdown",
-            );
-        }
-        if self.qrcode.login_ttl_secs == Some(0) {
-            return invalid("qrcode.login_ttl_secs", "must be at least 1 (or unset)");
-        }
-        if let Err(err) = NumberMatching::parse(&self.qrcode.number_matching) {
-            return invalid("qrcode.number_matching", &err.problem);
-        }
-        if self.qrcode.same_network_prefix_v4 > 32 {
-            return invalid("qrcode.same_network_prefix_v4", "must be 0 to 32");
-        }
-        if self.qrcode.same_network_prefix_v6 > 128 {
-            return invalid("qrcode.same_network_prefix_v6", "must be 0 to 128");
-        }
-        if self
-            .qrcode
-            .allowed_networks
-            .iter()
-            .any(|n| parse_net(n).is_none())
-        {
-            return invalid(
-                "qrcode.allowed_networks",
-                "every entry must be an IP address or a CIDR block",
-            );
-        }
-        match &self.auth.jwt_secret {
-            Some(secret) if secret.expose_secret().len() < MIN_JWT_SECRET_BYTES => {
-                return invalid("auth.jwt_secret", "must be at least 32 bytes long");
-            }
-            None if self.environment == Environment::Production => {
-                return invalid(
-                    "auth.jwt_secret",
-                    "must be set in production (APP__AUTH__JWT_SECRET); refusing to start",
-                );
-            }
-            _ => {}
-        }
-        Ok(())
+        self.log.validate()?;
+        self.auth.validate(self.environment)?;
+        self.qrcode.validate()?;
+        self.blog.validate()
     }
 
     /// Checks that at most one Redis layout is named, completely, and that its TLS
     /// files exist.
     fn validate_redis_layout(&self) -> Result<(), SettingsError> {
-        let invalid = |key: &'static str, problem: &str| {
-            Err(SettingsError::Invalid {
-                key,
-                problem: problem.to_owned(),
-            })
-        };
         let redis = &self.redis;
         let named = [
             !redis.url.expose_secret().trim().is_empty(),
