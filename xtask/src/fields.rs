@@ -143,6 +143,17 @@ impl<'a> Blocks<'a> {
             .find(|f| f.kind.is_text())
             .map(|f| f.name.clone())
             .unwrap_or_default();
+        // What the adapter and the service import from the domain: the same types.
+        let repository_imports = self.imports(&own(&[
+            "*",
+            "*Changes",
+            "*Error",
+            "*Id",
+            "*Page",
+            "*Query",
+            "*Repository",
+            "New*",
+        ]));
         vec![
             ("first_field", first),
             ("first_text_field", first_text),
@@ -150,32 +161,8 @@ impl<'a> Blocks<'a> {
                 "domain_exports",
                 self.imports(&own(&["*", "*Changes", "*Id", "*Page", "*Query", "New*"])),
             ),
-            (
-                "infra_domain_imports",
-                self.imports(&own(&[
-                    "*",
-                    "*Changes",
-                    "*Error",
-                    "*Id",
-                    "*Page",
-                    "*Query",
-                    "*Repository",
-                    "New*",
-                ])),
-            ),
-            (
-                "app_domain_imports",
-                self.imports(&own(&[
-                    "*",
-                    "*Changes",
-                    "*Error",
-                    "*Id",
-                    "*Page",
-                    "*Query",
-                    "*Repository",
-                    "New*",
-                ])),
-            ),
+            ("infra_domain_imports", repository_imports.clone()),
+            ("app_domain_imports", repository_imports),
             ("iface_domain_imports", self.imports(&own(&["*"]))),
             ("iface_pipe_imports", self.pipe_imports()),
             ("domain_types", self.domain_types()),

@@ -86,13 +86,13 @@ pub fn build_app(api: impl OpenApi + 'static, guard: GuardContext, options: &Htt
         )
         .server(options.public_base_url.clone());
     // The paths and methods served, for the Allow header of a 405.
-    let methods = RouteMethods::from_openapi(&api.spec())
+    let generated = api.spec();
+    let methods = RouteMethods::from_openapi(&generated)
         .with("/openapi.json", &["GET"])
         .with("/docs", &["GET"])
         .with("/metrics", &["GET"]);
     // The served document is the generated one completed by `openapi::document`; the
     // Swagger UI page embeds the same.
-    let generated = api.spec();
     let document = openapi::document(&generated);
     let docs_page = api.swagger_ui_html().replacen(&generated, &document, 1);
     let spec = poem::endpoint::make_sync(move |_| {
