@@ -1,13 +1,12 @@
-//! `BlogServiceImpl` against a mockall `MockBlogRepository`: no database.
+//! `BlogServiceImpl` against mockall mocks of its ports (blogs, users, cache): no
+//! database, no store.
 
 use chrono::{DateTime, TimeZone, Utc};
 use qblog_domain::auth::{Credential, LoginMethod, SessionId};
-use qblog_domain::blog::{MockBlogCache, MockBlogRepository};
+use qblog_domain::blog::{CacheGeneration, ListKey, MockBlogCache, MockBlogRepository};
 use qblog_domain::clock::MockClock;
 use qblog_domain::text::escape_html;
 use qblog_domain::user::{MockUserRepository, PasswordHash, Realname, User, UserId};
-
-use qblog_domain::blog::{CacheGeneration, ListKey};
 
 use super::*;
 
@@ -56,38 +55,55 @@ fn no_cache() -> MockBlogCache {
     cache
 }
 
-fn service(blogs: MockBlogRepository, users: MockUserRepository) -> BlogServiceImpl {
-    service_with(blogs, users, no_cache())
-}
-
-fn service_with(
+/// Every port, each mock starting with no expectations, except the cache: it is off
+/// (`no_cache()`) unless a test hands its own mock to [`Ports::cached`].
+///
+/// The cache is an `Option` rather than a plain mock so that `service()` never adds
+/// expectations on top of a test's own: a test that sets up the cache gets exactly the
+/// expectations it wrote, and every other test gets `no_cache()`.
+#[derive(Default)]
+struct Ports {
     blogs: MockBlogRepository,
     users: MockUserRepository,
-    cache: MockBlogCache,
-) -> BlogServiceImpl {
-    let mut clock = MockClock::new();
-    clock.expect_now().returning(now);
-    BlogServiceImpl {
-        blogs: Arc::new(blogs),
-        users: Arc::new(users),
-        cache: Arc::new(cache),
-        clock: Arc::new(clock),
-    }
+    /// `None`: the cache is off, as `no_cache()` describes.
+    cache: Option<MockBlogCache>,
 }
 
-fn alice_owns_blog_7() -> MockBlogRepository {
-    let mut blogs = MockBlogRepository::new();
-    blogs
-        .expect_find()
-        .withf(|id| *id == BlogId(7))
-        .returning(|_| Ok(Some(blog(7, 1))));
-    blogs
+impl Ports {
+    /// The service over these ports and a clock fixed at `now()`.
+    fn service(self) -> BlogServiceImpl {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(now);
+        BlogServiceImpl {
+            blogs: Arc::new(self.blogs),
+            users: Arc::new(self.users),
+            cache: Arc::new(self.cache.unwrap_or_else(no_cache)),
+            clock: Arc::new(clock),
+        }
+    }
+
+    /// The service reads and writes through `cache`, with only the expectations the test
+    /// gave it, instead of `no_cache()`.
+    fn cached(mut self, cache: MockBlogCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The repository finds blog 7, written by alice (user 1).
+    fn alice_owns_blog_7(mut self) -> Self {
+        self.blogs
+            .expect_find()
+            .withf(|id| *id == BlogId(7))
+            .returning(|_| Ok(Some(blog(7, 1))));
+        self
+    }
 }
 
 #[tokio::test]
 async fn the_author_may_update_their_blog() {
-    let mut blogs = alice_owns_blog_7();
-    blogs
+    let mut ports = Ports::default().alice_owns_blog_7();
+    ports
+        .blogs
         .expect_update()
         .withf(|id, changes| *id == BlogId(7) && changes.title.as_str() == "New title")
         .times(1)
@@ -97,7 +113,8 @@ async fn the_author_may_update_their_blog() {
             updated.updated_at = changes.updated_at;
             Ok(Some(updated))
         });
-    let updated = service(blogs, MockUserRepository::new())
+    let updated = ports
+        .service()
         .update(&principal(1, "alice"), BlogId(7), draft())
         .await
         .expect("updated");
@@ -106,10 +123,10 @@ async fn the_author_may_update_their_blog() {
 
 #[tokio::test]
 async fn someone_else_may_neither_update_nor_delete() {
-    let mut blogs = alice_owns_blog_7();
-    blogs.expect_update().never();
-    blogs.expect_soft_delete().never();
-    let service = service(blogs, MockUserRepository::new());
+    let mut ports = Ports::default().alice_owns_blog_7();
+    ports.blogs.expect_update().never();
+    ports.blogs.expect_soft_delete().never();
+    let service = ports.service();
     let bob = principal(2, "bob");
     assert!(matches!(
         service.update(&bob, BlogId(7), draft()).await,
@@ -123,9 +140,9 @@ async fn someone_else_may_neither_update_nor_delete() {
 
 #[tokio::test]
 async fn an_unknown_or_deleted_blog_is_not_found_everywhere() {
-    let mut blogs = MockBlogRepository::new();
-    blogs.expect_find().returning(|_| Ok(None));
-    let service = service(blogs, MockUserRepository::new());
+    let mut ports = Ports::default();
+    ports.blogs.expect_find().returning(|_| Ok(None));
+    let service = ports.service();
     let alice = principal(1, "alice");
     assert!(matches!(
         service.detail(BlogId(9)).await,
@@ -143,13 +160,15 @@ async fn an_unknown_or_deleted_blog_is_not_found_everywhere() {
 
 #[tokio::test]
 async fn deleting_is_a_soft_delete_at_the_current_time() {
-    let mut blogs = alice_owns_blog_7();
-    blogs
+    let mut ports = Ports::default().alice_owns_blog_7();
+    ports
+        .blogs
         .expect_soft_delete()
         .withf(|id, at| *id == BlogId(7) && *at == now())
         .times(1)
         .returning(|_, _| Ok(true));
-    service(blogs, MockUserRepository::new())
+    ports
+        .service()
         .delete(&principal(1, "alice"), BlogId(7))
         .await
         .expect("deleted");
@@ -157,9 +176,10 @@ async fn deleting_is_a_soft_delete_at_the_current_time() {
 
 #[tokio::test]
 async fn a_blog_deleted_between_check_and_write_is_not_found() {
-    let mut blogs = alice_owns_blog_7();
-    blogs.expect_update().returning(|_, _| Ok(None));
-    let result = service(blogs, MockUserRepository::new())
+    let mut ports = Ports::default().alice_owns_blog_7();
+    ports.blogs.expect_update().returning(|_, _| Ok(None));
+    let result = ports
+        .service()
         .update(&principal(1, "alice"), BlogId(7), draft())
         .await;
     assert!(matches!(result, Err(BlogError::NotFound)));
@@ -167,21 +187,19 @@ async fn a_blog_deleted_between_check_and_write_is_not_found() {
 
 #[tokio::test]
 async fn restoring_a_blog_that_is_not_deleted_is_not_found() {
-    let mut blogs = MockBlogRepository::new();
-    blogs.expect_restore().returning(|_, _| Ok(false));
-    let result = service(blogs, MockUserRepository::new())
-        .restore(BlogId(7))
-        .await;
+    let mut ports = Ports::default();
+    ports.blogs.expect_restore().returning(|_, _| Ok(false));
+    let result = ports.service().restore(BlogId(7)).await;
     assert!(matches!(result, Err(BlogError::NotFound)));
 }
 
 #[tokio::test]
 async fn listing_by_an_unknown_author_queries_no_blogs() {
-    let mut users = MockUserRepository::new();
-    users.expect_find_with_hash().returning(|_| Ok(None));
-    let mut blogs = MockBlogRepository::new();
-    blogs.expect_list().never();
-    let page = service(blogs, users)
+    let mut ports = Ports::default();
+    ports.users.expect_find_with_hash().returning(|_| Ok(None));
+    ports.blogs.expect_list().never();
+    let page = ports
+        .service()
         .list(BlogListRequest {
             author: Some(Username::parse("ghost").expect("valid")),
             ..BlogListRequest::default()
@@ -199,8 +217,8 @@ async fn listing_by_an_unknown_author_queries_no_blogs() {
 
 #[tokio::test]
 async fn listing_by_author_filters_on_their_id_and_passes_paging_through() {
-    let mut users = MockUserRepository::new();
-    users.expect_find_with_hash().returning(|_| {
+    let mut ports = Ports::default();
+    ports.users.expect_find_with_hash().returning(|_| {
         Ok(Some((
             User {
                 id: UserId(1),
@@ -211,9 +229,9 @@ async fn listing_by_author_filters_on_their_id_and_passes_paging_through() {
             PasswordHash::new("$argon2id$x".into()),
         )))
     });
-    let mut blogs = MockBlogRepository::new();
     let page = Page::new(3, 10).expect("valid");
-    blogs
+    ports
+        .blogs
         .expect_list()
         .withf(move |query| query.author_id == Some(UserId(1)) && query.page == page)
         .times(1)
@@ -223,7 +241,8 @@ async fn listing_by_author_filters_on_their_id_and_passes_paging_through() {
                 total: 21,
             })
         });
-    let result = service(blogs, users)
+    let result = ports
+        .service()
         .list(BlogListRequest {
             author: Some(Username::parse("Alice").expect("valid")),
             keyword: None,
@@ -236,8 +255,9 @@ async fn listing_by_author_filters_on_their_id_and_passes_paging_through() {
 
 #[tokio::test]
 async fn list_own_uses_the_callers_id() {
-    let mut blogs = MockBlogRepository::new();
-    blogs
+    let mut ports = Ports::default();
+    ports
+        .blogs
         .expect_list()
         .withf(|query| query.author_id == Some(UserId(2)))
         .times(1)
@@ -247,7 +267,8 @@ async fn list_own_uses_the_callers_id() {
                 total: 0,
             })
         });
-    service(blogs, MockUserRepository::new())
+    ports
+        .service()
         .list_own(&principal(2, "bob"), None, Page::default())
         .await
         .expect("listed");
@@ -255,8 +276,9 @@ async fn list_own_uses_the_callers_id() {
 
 #[tokio::test]
 async fn a_new_blog_belongs_to_its_author_and_starts_now() {
-    let mut blogs = MockBlogRepository::new();
-    blogs
+    let mut ports = Ports::default();
+    ports
+        .blogs
         .expect_create()
         .withf(|new| {
             new.author_id == UserId(2) && new.author.as_str() == "bob" && new.created_at == now()
@@ -273,7 +295,8 @@ async fn a_new_blog_belongs_to_its_author_and_starts_now() {
                 updated_at: new.created_at,
             })
         });
-    let created = service(blogs, MockUserRepository::new())
+    let created = ports
+        .service()
         .create(&principal(2, "bob"), draft())
         .await
         .expect("created");
@@ -290,12 +313,9 @@ async fn a_cached_blog_is_served_without_the_database() {
     cache
         .expect_detail()
         .returning(|id| Cached::Hit(blog(id.0, 1)));
-    let mut blogs = MockBlogRepository::new();
-    blogs.expect_find().never();
-    let found = service_with(blogs, MockUserRepository::new(), cache)
-        .detail(BlogId(7))
-        .await
-        .expect("found");
+    let mut ports = Ports::default().cached(cache);
+    ports.blogs.expect_find().never();
+    let found = ports.service().detail(BlogId(7)).await.expect("found");
     assert_eq!(found.id, BlogId(7));
 }
 
@@ -310,7 +330,10 @@ async fn a_miss_reads_the_database_and_keeps_the_answer_under_the_generation_rea
         .withf(|g, kept| *g == generation() && kept.id == BlogId(7))
         .times(1)
         .returning(|_, _| ());
-    let found = service_with(alice_owns_blog_7(), MockUserRepository::new(), cache)
+    let found = Ports::default()
+        .alice_owns_blog_7()
+        .cached(cache)
+        .service()
         .detail(BlogId(7))
         .await
         .expect("found");
@@ -326,13 +349,14 @@ async fn lists_are_cached_by_author_and_page_and_keyword_searches_never() {
         .withf(move |key| *key == ListKey::All(page))
         .times(1)
         .returning(|_| Cached::Hit(BlogPage::empty()));
-    let mut blogs = MockBlogRepository::new();
-    blogs
+    let mut ports = Ports::default().cached(cache);
+    ports
+        .blogs
         .expect_list()
         .withf(|query| query.keyword.is_some())
         .times(1)
         .returning(|_| Ok(BlogPage::empty()));
-    let service = service_with(blogs, MockUserRepository::new(), cache);
+    let service = ports.service();
     let cached = service
         .list(BlogListRequest {
             page,
@@ -360,8 +384,9 @@ async fn a_write_tells_the_cache_before_and_after() {
         .times(1)
         .in_sequence(&mut sequence)
         .returning(|| Ok(()));
-    let mut blogs = MockBlogRepository::new();
-    blogs
+    let mut ports = Ports::default();
+    ports
+        .blogs
         .expect_create()
         .times(1)
         .in_sequence(&mut sequence)
@@ -375,7 +400,9 @@ async fn a_write_tells_the_cache_before_and_after() {
         .times(1)
         .in_sequence(&mut sequence)
         .returning(|| Ok(()));
-    service_with(blogs, MockUserRepository::new(), cache)
+    ports
+        .cached(cache)
+        .service()
         .create(&principal(1, "alice"), draft())
         .await
         .expect("created");
@@ -387,9 +414,10 @@ async fn a_write_the_cache_cannot_be_told_of_does_not_happen() {
     cache
         .expect_invalidate()
         .returning(|| Err(BlogError::Unavailable("redis down".into())));
-    let mut blogs = alice_owns_blog_7();
-    blogs.expect_soft_delete().never();
-    let err = service_with(blogs, MockUserRepository::new(), cache)
+    let mut ports = Ports::default().alice_owns_blog_7().cached(cache);
+    ports.blogs.expect_soft_delete().never();
+    let err = ports
+        .service()
         .delete(&principal(1, "alice"), BlogId(7))
         .await
         .expect_err("refused");

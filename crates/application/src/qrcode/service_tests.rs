@@ -55,29 +55,32 @@ fn code(state: QrState, token: &PollToken) -> QrCode {
     }
 }
 
-struct Parts {
+/// What the service's clock reads unless a test says otherwise: ten seconds after the
+/// test code was made.
+fn now() -> DateTime<Utc> {
+    start() + chrono::Duration::seconds(10)
+}
+
+/// Every port, each mock starting with no expectations, and the service's settings.
+#[derive(Default)]
+struct Ports {
     codes: MockQrCodeStore,
     users: MockUserRepository,
     auth: MockAuthService,
-    now: DateTime<Utc>,
+    /// What this instance's clock reads; `None` is `now()`. Set with
+    /// [`Ports::clock_reading`].
+    clock_reads: Option<DateTime<Utc>>,
+    /// The service's settings; tests change single fields (`ports.policy.login_ttl = …`).
     policy: QrPolicy,
 }
 
-impl Parts {
-    fn new() -> Self {
-        Self {
-            codes: MockQrCodeStore::new(),
-            users: MockUserRepository::new(),
-            auth: MockAuthService::new(),
-            now: start() + chrono::Duration::seconds(10),
-            policy: QrPolicy::default(),
-        }
-    }
-
+impl Ports {
+    /// The service over these ports, a clock fixed at `now()` (or what
+    /// [`Ports::clock_reading`] set) and the test poll-token key.
     fn service(self) -> QrLoginServiceImpl {
         let mut clock = MockClock::new();
-        let now = self.now;
-        clock.expect_now().returning(move || now);
+        let reads = self.clock_reads.unwrap_or_else(now);
+        clock.expect_now().returning(move || reads);
         QrLoginServiceImpl {
             codes: Arc::new(self.codes),
             users: Arc::new(self.users),
@@ -86,6 +89,12 @@ impl Parts {
             poll_tokens: poll_key(),
             policy: self.policy,
         }
+    }
+
+    /// This instance's clock reads `at` instead of `now()`.
+    fn clock_reading(mut self, at: DateTime<Utc>) -> Self {
+        self.clock_reads = Some(at);
+        self
     }
 
     /// The store returns `record` on every read; each test sets what replaces do.
@@ -109,7 +118,7 @@ impl Parts {
             let mut slot = stored.lock().expect("lock");
             Ok(match slot.as_ref() {
                 None => QrUpdate::Gone,
-                Some(now) if now == current => {
+                Some(held) if held == current => {
                     *slot = Some(next.clone());
                     if lose_answers {
                         return Err(QrError::Unavailable("the reply timed out".into()));
@@ -127,7 +136,8 @@ impl Parts {
         self.holding_with(record, false)
     }
 
-    /// `alice` scanned and confirmed: the claim can make her login.
+    /// `alice` scanned and confirmed: the users repository finds her and the auth
+    /// service starts her login, as often as asked.
     fn confirmed_by_alice(mut self) -> Self {
         self.users
             .expect_find_by_id()
@@ -180,14 +190,14 @@ fn scanner(id: i64) -> Scanner {
 
 #[tokio::test]
 async fn a_generated_code_gets_a_token_made_from_its_id_and_lives_its_ttl() {
-    let mut parts = Parts::new();
-    parts
+    let mut ports = Ports::default();
+    ports
         .codes
         .expect_create()
         .withf(|code, ttl| code.state == QrState::Unscanned && *ttl == Duration::from_secs(120))
         .times(1)
         .returning(|_, _| Ok(()));
-    let generated = parts
+    let generated = ports
         .service()
         .generate("192.0.2.1".into(), "Firefox".into())
         .await
@@ -210,10 +220,11 @@ async fn a_generated_code_gets_a_token_made_from_its_id_and_lives_its_ttl() {
 async fn the_time_left_is_the_stores_whatever_this_instances_clock_says() {
     let token = issued();
     let record = code(QrState::Unscanned, &token);
-    let mut parts = Parts::new().holding(record.clone());
-    // This instance's clock runs far past the deadline the creator wrote.
-    parts.now = start() + chrono::Duration::hours(1);
-    let service = parts.service();
+    let service = Ports::default()
+        .holding(record.clone())
+        // This instance's clock runs far past the deadline the creator wrote.
+        .clock_reading(start() + chrono::Duration::hours(1))
+        .service();
     let scanned = service
         .scan(&principal(1), &record.id, "192.0.2.1")
         .await
@@ -238,7 +249,7 @@ async fn the_time_left_is_the_stores_whatever_this_instances_clock_says() {
 async fn confirm_by_a_user_who_did_not_scan_is_forbidden() {
     let token = issued();
     let record = code(QrState::Scanned(scanner(1), None), &token);
-    let service = Parts::new().holding(record.clone()).service();
+    let service = Ports::default().holding(record.clone()).service();
     assert!(matches!(
         service.confirm(&principal(2), &record.id, None).await,
         Err(QrError::NotScanner)
@@ -253,7 +264,7 @@ async fn confirm_by_a_user_who_did_not_scan_is_forbidden() {
 async fn a_wrong_poll_token_is_refused() {
     let token = issued();
     let record = code(QrState::Scanned(scanner(1), None), &token);
-    let service = Parts::new().holding(record.clone()).service();
+    let service = Ports::default().holding(record.clone()).service();
     let result = service
         .check(CheckRequest {
             id: record.id,
@@ -271,18 +282,18 @@ async fn a_wrong_poll_token_is_refused() {
 async fn the_login_is_handed_out_once() {
     let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
-    let mut parts = Parts::new().holding(record.clone());
-    parts
+    let mut ports = Ports::default().holding(record.clone());
+    ports
         .users
         .expect_find_by_id()
         .times(1)
         .returning(|_| Ok(Some(alice())));
-    parts
+    ports
         .auth
         .expect_start_login()
         .times(1)
         .returning(|_, _, _| Ok(login()));
-    let service = parts.service();
+    let service = ports.service();
     let request = CheckRequest {
         id: record.id.clone(),
         token,
@@ -303,11 +314,11 @@ async fn the_login_is_handed_out_once() {
 async fn a_scan_that_loses_the_race_to_another_user_is_a_conflict() {
     let token = issued();
     let record = code(QrState::Unscanned, &token);
-    let mut parts = Parts::new();
+    let mut ports = Ports::default();
     let mut reads = 0;
     let first = record.clone();
     let after = code(QrState::Scanned(scanner(2), None), &token);
-    parts.codes.expect_get().returning(move |_| {
+    ports.codes.expect_get().returning(move |_| {
         reads += 1;
         Ok(Some(live(if reads == 1 {
             first.clone()
@@ -315,12 +326,12 @@ async fn a_scan_that_loses_the_race_to_another_user_is_a_conflict() {
             after.clone()
         })))
     });
-    parts
+    ports
         .codes
         .expect_replace()
         .times(1)
         .returning(|_, _| Ok(QrUpdate::Changed));
-    let result = parts
+    let result = ports
         .service()
         .scan(&principal(1), &record.id, "192.0.2.1")
         .await;
@@ -331,9 +342,9 @@ async fn a_scan_that_loses_the_race_to_another_user_is_a_conflict() {
 async fn repeating_a_scan_as_the_same_user_writes_nothing() {
     let token = issued();
     let record = code(QrState::Scanned(scanner(1), None), &token);
-    let mut parts = Parts::new().reading(record.clone());
-    parts.codes.expect_replace().never();
-    let code = parts
+    let mut ports = Ports::default().reading(record.clone());
+    ports.codes.expect_replace().never();
+    let code = ports
         .service()
         .scan(&principal(1), &record.id, "192.0.2.1")
         .await
@@ -345,7 +356,7 @@ async fn repeating_a_scan_as_the_same_user_writes_nothing() {
 async fn a_long_poll_returns_the_unchanged_state_after_the_wait() {
     let token = issued();
     let record = code(QrState::Unscanned, &token);
-    let mut parts = Parts::new().holding(record.clone());
+    let mut ports = Ports::default().holding(record.clone());
     /// A subscription on which nothing ever happens.
     struct Silent;
     #[async_trait]
@@ -354,12 +365,12 @@ async fn a_long_poll_returns_the_unchanged_state_after_the_wait() {
             std::future::pending().await
         }
     }
-    parts
+    ports
         .codes
         .expect_watch()
         .times(1)
         .returning(|_| Ok(Box::new(Silent)));
-    let result = parts
+    let result = ports
         .service()
         .check(CheckRequest {
             id: record.id,
@@ -378,21 +389,21 @@ async fn a_long_poll_returns_the_unchanged_state_after_the_wait() {
 async fn a_login_made_by_a_check_that_loses_the_claim_is_taken_back() {
     let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
-    let mut parts = Parts::new().reading(record.clone());
-    parts
+    let mut ports = Ports::default().reading(record.clone());
+    ports
         .codes
         .expect_replace()
         .returning(|_, _| Ok(QrUpdate::Changed));
-    parts
+    ports
         .users
         .expect_find_by_id()
         .returning(|_| Ok(Some(alice())));
-    parts
+    ports
         .auth
         .expect_start_login()
         .returning(|_, _, _| Ok(login()));
-    parts.auth.expect_abandon().times(1).returning(|_| Ok(()));
-    let result = parts
+    ports.auth.expect_abandon().times(1).returning(|_| Ok(()));
+    let result = ports
         .service()
         .check(CheckRequest {
             id: record.id,
@@ -412,17 +423,17 @@ async fn a_login_made_by_a_check_that_loses_the_claim_is_taken_back() {
 async fn a_failure_while_making_the_login_leaves_the_code_confirmed() {
     let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
-    let mut parts = Parts::new().reading(record.clone());
-    parts.codes.expect_replace().never();
-    parts
+    let mut ports = Ports::default().reading(record.clone());
+    ports.codes.expect_replace().never();
+    ports
         .users
         .expect_find_by_id()
         .returning(|_| Ok(Some(alice())));
-    parts
+    ports
         .auth
         .expect_start_login()
         .returning(|_, _, _| Err(qblog_domain::auth::AuthError::Unavailable("down".into())));
-    let result = parts
+    let result = ports
         .service()
         .check(CheckRequest {
             id: record.id,
@@ -452,11 +463,11 @@ fn plain_check(record: &QrCode, token: PollToken) -> CheckRequest {
 async fn a_claim_whose_answer_was_lost_still_hands_the_login_to_its_check() {
     let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
-    let mut parts = Parts::new()
+    let mut ports = Ports::default()
         .holding_with(record.clone(), true)
         .confirmed_by_alice();
-    parts.auth.expect_abandon().never();
-    let result = parts
+    ports.auth.expect_abandon().never();
+    let result = ports
         .service()
         .check(plain_check(&record, token))
         .await
@@ -468,13 +479,15 @@ async fn a_claim_whose_answer_was_lost_still_hands_the_login_to_its_check() {
 async fn a_claim_the_store_refused_takes_its_login_back_and_leaves_the_code_confirmed() {
     let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
-    let mut parts = Parts::new().reading(record.clone()).confirmed_by_alice();
-    parts
+    let mut ports = Ports::default()
+        .reading(record.clone())
+        .confirmed_by_alice();
+    ports
         .codes
         .expect_replace()
         .returning(|_, _| Err(QrError::Unavailable("down".into())));
-    parts.auth.expect_abandon().times(1).returning(|_| Ok(()));
-    let result = parts.service().check(plain_check(&record, token)).await;
+    ports.auth.expect_abandon().times(1).returning(|_| Ok(()));
+    let result = ports.service().check(plain_check(&record, token)).await;
     assert!(matches!(result, Err(QrError::Unavailable(_))), "{result:?}");
 }
 
@@ -482,10 +495,10 @@ async fn a_claim_the_store_refused_takes_its_login_back_and_leaves_the_code_conf
 async fn a_claim_whose_outcome_cannot_be_read_takes_its_login_back() {
     let token = issued();
     let record = code(QrState::Confirmed(scanner(1)), &token);
-    let mut parts = Parts::new().confirmed_by_alice();
+    let mut ports = Ports::default().confirmed_by_alice();
     let mut reads = 0;
     let first = record.clone();
-    parts.codes.expect_get().returning(move |_| {
+    ports.codes.expect_get().returning(move |_| {
         reads += 1;
         if reads == 1 {
             Ok(Some(live(first.clone())))
@@ -493,12 +506,12 @@ async fn a_claim_whose_outcome_cannot_be_read_takes_its_login_back() {
             Err(QrError::Unavailable("still down".into()))
         }
     });
-    parts
+    ports
         .codes
         .expect_replace()
         .returning(|_, _| Err(QrError::Unavailable("the reply timed out".into())));
-    parts.auth.expect_abandon().times(1).returning(|_| Ok(()));
-    let result = parts.service().check(plain_check(&record, token)).await;
+    ports.auth.expect_abandon().times(1).returning(|_| Ok(()));
+    let result = ports.service().check(plain_check(&record, token)).await;
     assert!(matches!(result, Err(QrError::Unavailable(_))), "{result:?}");
 }
 
@@ -518,7 +531,7 @@ fn still_unscanned(record: &QrCode, token: PollToken, wait: Duration) -> CheckRe
 async fn a_check_with_nothing_new_hands_back_a_wake_that_a_change_notice_resolves() {
     let token = issued();
     let record = code(QrState::Unscanned, &token);
-    let mut parts = Parts::new().holding(record.clone());
+    let mut ports = Ports::default().holding(record.clone());
     /// Delivers one notice when told to.
     struct Notified(Option<tokio::sync::oneshot::Receiver<()>>);
     #[async_trait]
@@ -531,7 +544,7 @@ async fn a_check_with_nothing_new_hands_back_a_wake_that_a_change_notice_resolve
     }
     let (notify, notified) = tokio::sync::oneshot::channel();
     let subscription = std::sync::Mutex::new(Some(Notified(Some(notified))));
-    parts.codes.expect_watch().times(1).returning(move |_| {
+    ports.codes.expect_watch().times(1).returning(move |_| {
         let subscription = subscription
             .lock()
             .expect("lock")
@@ -539,7 +552,7 @@ async fn a_check_with_nothing_new_hands_back_a_wake_that_a_change_notice_resolve
             .expect("one watch");
         Ok(Box::new(subscription))
     });
-    let outcome = parts
+    let outcome = ports
         .service()
         .check_once(still_unscanned(&record, token, Duration::from_secs(30)))
         .await
@@ -564,9 +577,9 @@ async fn a_check_with_nothing_new_hands_back_a_wake_that_a_change_notice_resolve
 async fn a_check_without_a_wait_answers_at_once_and_subscribes_to_nothing() {
     let token = issued();
     let record = code(QrState::Unscanned, &token);
-    let mut parts = Parts::new().holding(record.clone());
-    parts.codes.expect_watch().never();
-    let outcome = parts
+    let mut ports = Ports::default().holding(record.clone());
+    ports.codes.expect_watch().never();
+    let outcome = ports
         .service()
         .check_once(still_unscanned(&record, token, Duration::ZERO))
         .await
@@ -581,7 +594,7 @@ async fn a_check_without_a_wait_answers_at_once_and_subscribes_to_nothing() {
 async fn a_closed_subscription_waits_out_the_time_instead_of_waking_at_once() {
     let token = issued();
     let record = code(QrState::Unscanned, &token);
-    let mut parts = Parts::new().holding(record.clone());
+    let mut ports = Ports::default().holding(record.clone());
     /// A store that shut down: no more notices, ever.
     struct Closed;
     #[async_trait]
@@ -590,12 +603,12 @@ async fn a_closed_subscription_waits_out_the_time_instead_of_waking_at_once() {
             None
         }
     }
-    parts
+    ports
         .codes
         .expect_watch()
         .times(1)
         .returning(|_| Ok(Box::new(Closed)));
-    let outcome = parts
+    let outcome = ports
         .service()
         .check_once(still_unscanned(&record, token, Duration::from_secs(5)))
         .await
@@ -616,8 +629,8 @@ async fn a_closed_subscription_waits_out_the_time_instead_of_waking_at_once() {
 async fn without_its_token_a_live_code_and_an_unknown_one_look_the_same() {
     let record = code(QrState::Unscanned, &issued());
     let wrong = PollToken::from_client(&"0".repeat(64));
-    let live = Parts::new().reading(record.clone()).service();
-    let mut gone = Parts::new();
+    let live = Ports::default().reading(record.clone()).service();
+    let mut gone = Ports::default();
     gone.codes.expect_get().returning(|_| Ok(None));
     let gone = gone.service();
     for service in [&live, &gone] {
@@ -636,7 +649,7 @@ async fn without_its_token_a_live_code_and_an_unknown_one_look_the_same() {
 async fn a_code_made_by_the_previous_release_is_read_with_the_token_its_record_names() {
     let legacy = PollToken::from_client(&"ab".repeat(32));
     let record = code(QrState::Unscanned, &legacy);
-    let service = Parts::new().reading(record.clone()).service();
+    let service = Ports::default().reading(record.clone()).service();
     let result = service
         .check(plain_check(&record, legacy))
         .await
@@ -647,7 +660,7 @@ async fn a_code_made_by_the_previous_release_is_read_with_the_token_its_record_n
 #[tokio::test]
 async fn a_phone_on_another_network_must_match_the_number_the_pc_shows() {
     let record = code(QrState::Unscanned, &issued());
-    let service = Parts::new().holding(record.clone()).service();
+    let service = Ports::default().holding(record.clone()).service();
     let scanned = service
         .scan(&principal(1), &record.id, "203.0.113.50")
         .await
@@ -685,9 +698,9 @@ async fn a_phone_on_another_network_must_match_the_number_the_pc_shows() {
 #[tokio::test]
 async fn three_wrong_match_codes_cancel_the_login() {
     let record = code(QrState::Unscanned, &issued());
-    let mut parts = Parts::new().holding(record.clone());
-    parts.policy.number_matching = NumberMatching::Always;
-    let service = parts.service();
+    let mut ports = Ports::default().holding(record.clone());
+    ports.policy.number_matching = NumberMatching::Always;
+    let service = ports.service();
     let scanned = service
         .scan(&principal(1), &record.id, "192.0.2.1")
         .await
@@ -721,9 +734,9 @@ async fn three_wrong_match_codes_cancel_the_login() {
 #[tokio::test]
 async fn with_number_matching_off_nobody_is_asked_for_a_code() {
     let record = code(QrState::Unscanned, &issued());
-    let mut parts = Parts::new().holding(record.clone());
-    parts.policy.number_matching = NumberMatching::Off;
-    let scanned = parts
+    let mut ports = Ports::default().holding(record.clone());
+    ports.policy.number_matching = NumberMatching::Off;
+    let scanned = ports
         .service()
         .scan(&principal(1), &record.id, "203.0.113.50")
         .await
@@ -734,13 +747,13 @@ async fn with_number_matching_off_nobody_is_asked_for_a_code() {
 #[tokio::test]
 async fn the_pcs_session_remembers_the_pc_and_lasts_the_qr_login_lifetime() {
     let record = code(QrState::Confirmed(scanner(1)), &issued());
-    let mut parts = Parts::new().holding(record.clone());
-    parts.policy.login_ttl = Duration::from_secs(3600);
-    parts
+    let mut ports = Ports::default().holding(record.clone());
+    ports.policy.login_ttl = Duration::from_secs(3600);
+    ports
         .users
         .expect_find_by_id()
         .returning(|_| Ok(Some(alice())));
-    parts
+    ports
         .auth
         .expect_start_login()
         .withf(|_, origin, lifetime| {
@@ -751,7 +764,7 @@ async fn the_pcs_session_remembers_the_pc_and_lasts_the_qr_login_lifetime() {
         })
         .times(1)
         .returning(|_, _, _| Ok(login()));
-    let result = parts
+    let result = ports
         .service()
         .check(plain_check(&record, issued()))
         .await
@@ -762,10 +775,10 @@ async fn the_pcs_session_remembers_the_pc_and_lasts_the_qr_login_lifetime() {
 #[tokio::test]
 async fn a_limited_qr_session_may_not_approve_qr_logins() {
     let record = code(QrState::Unscanned, &issued());
-    let mut parts = Parts::new();
-    parts.policy.limited_sessions = true;
-    parts.codes.expect_get().never();
-    let service = parts.service();
+    let mut ports = Ports::default();
+    ports.policy.limited_sessions = true;
+    ports.codes.expect_get().never();
+    let service = ports.service();
     let from_qr = Principal {
         method: LoginMethod::QrCode,
         ..principal(1)
@@ -783,7 +796,7 @@ async fn a_limited_qr_session_may_not_approve_qr_logins() {
 #[tokio::test]
 async fn a_check_counts_its_rate_limit_with_the_read_and_is_refused_over_it() {
     let record = code(QrState::Unscanned, &issued());
-    let mut parts = Parts::new();
+    let mut ports = Ports::default();
     let limit = RateLimit {
         key: "qrcode-check:192.0.2.1".into(),
         limit: 600,
@@ -791,7 +804,7 @@ async fn a_check_counts_its_rate_limit_with_the_read_and_is_refused_over_it() {
     };
     let mut counted = 0;
     let stored = record.clone();
-    parts
+    ports
         .codes
         .expect_get_counted()
         .withf(|_, limit| limit.key == "qrcode-check:192.0.2.1")
@@ -807,8 +820,8 @@ async fn a_check_counts_its_rate_limit_with_the_read_and_is_refused_over_it() {
             };
             Ok((decision, Some(live(stored.clone()))))
         });
-    parts.codes.expect_get().never();
-    let service = parts.service();
+    ports.codes.expect_get().never();
+    let service = ports.service();
     let request = CheckRequest {
         rate_limit: Some(limit),
         ..plain_check(&record, issued())
