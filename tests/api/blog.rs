@@ -1,6 +1,8 @@
 //! Blogs: every row of the contract's "Blog" table, XSS payloads, soft delete and
 //! restore through the CLI's code path.
 
+use std::fmt::Display;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -9,56 +11,75 @@ use crate::helpers::{
     Refusal, Session, TestApp, TestUser, spawn_app, spawn_app_with_the_store_down,
 };
 
-async fn create(app: &TestApp, session: &Session, title: &str, content: &str) -> i64 {
-    let response = app
-        .client
-        .post(app.url("/api/blog/new"))
-        .bearer_auth(&session.token)
-        .json(&json!({"title": title, "content": content}))
-        .send()
+impl TestApp {
+    /// `POST /api/blog/new` as `session` with `body`; asserts nothing.
+    async fn try_create_blog(&self, session: &Session, body: Value) -> reqwest::Response {
+        self.post_as("/api/blog/new", Some(&session.token), Some(body))
+            .await
+    }
+
+    /// `POST /api/blog/new` as `session` with `title` and `content`; asserts 201, returns the id.
+    async fn create_blog(&self, session: &Session, title: &str, content: &str) -> i64 {
+        let response = self
+            .try_create_blog(session, json!({"title": title, "content": content}))
+            .await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.expect("json");
+        body["data"]["id"].as_i64().expect("an id")
+    }
+
+    /// `create_blog` of a sample by `session` (asserts 201); for child features.
+    pub(crate) async fn new_blog(&self, session: &Session) -> i64 {
+        self.create_blog(session, "A blog", "<p>Its text</p>").await
+    }
+
+    /// `GET /api/blog/list{query}`; asserts 200 and `errno: 0`, returns the total and the items.
+    async fn blogs(&self, query: &str) -> (u64, Vec<Value>) {
+        let response = self.get(&format!("/api/blog/list{query}")).await;
+        assert_eq!(response.status(), 200, "{query}");
+        let total = response.headers()["x-total-count"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("a number");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["errno"], 0);
+        (
+            total,
+            body["data"].as_array().expect("a plain array").clone(),
+        )
+    }
+
+    /// `GET /api/blog/detail?id={id}`; asserts nothing.
+    async fn blog_detail(&self, id: impl Display) -> reqwest::Response {
+        self.get(&format!("/api/blog/detail?id={id}")).await
+    }
+
+    /// `POST /api/blog/update?id={id}` as `session` with `title` and `content`; asserts nothing.
+    async fn update_blog(
+        &self,
+        session: &Session,
+        id: impl Display,
+        title: &str,
+        content: &str,
+    ) -> reqwest::Response {
+        self.post_as(
+            &format!("/api/blog/update?id={id}"),
+            Some(&session.token),
+            Some(json!({"title": title, "content": content})),
+        )
         .await
-        .expect("sent");
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.expect("json");
-    body["data"]["id"].as_i64().expect("an id")
-}
-
-/// A new blog by `session`'s user, for the tests of features whose records belong to
-/// a blog.
-pub(crate) async fn new_blog(app: &TestApp, session: &Session) -> i64 {
-    create(app, session, "A blog", "<p>Its text</p>").await
-}
-
-async fn post(
-    app: &TestApp,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut request = app.client.post(app.url(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
     }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.expect("sent")
-}
 
-async fn list(app: &TestApp, query: &str) -> (u64, Vec<Value>) {
-    let response = app.get(&format!("/api/blog/list{query}")).await;
-    assert_eq!(response.status(), 200, "{query}");
-    let total = response.headers()["x-total-count"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("a number");
-    let body: Value = response.json().await.expect("json");
-    assert_eq!(body["errno"], 0);
-    (
-        total,
-        body["data"].as_array().expect("a plain array").clone(),
-    )
+    /// `POST /api/blog/del?id={id}` as `session`, without a body; asserts nothing.
+    async fn delete_blog(&self, session: &Session, id: impl Display) -> reqwest::Response {
+        self.post_as(
+            &format!("/api/blog/del?id={id}"),
+            Some(&session.token),
+            None,
+        )
+        .await
+    }
 }
 
 fn titles(items: &[Value]) -> Vec<&str> {
@@ -71,11 +92,13 @@ fn titles(items: &[Value]) -> Vec<&str> {
 backend_test!(the_course_flow_create_list_edit_delete, |app| async move {
     let alice = app.signed_up(&TestUser::new("alice")).await;
     let bob = app.signed_up(&TestUser::new("bob")).await;
-    let first = create(&app, &alice, "First post", "<p>Hello <b>world</b></p>").await;
-    let second = create(&app, &alice, "Second post", "about rust").await;
-    create(&app, &bob, "Bob's post", "hello from bob").await;
+    let first = app
+        .create_blog(&alice, "First post", "<p>Hello <b>world</b></p>")
+        .await;
+    let second = app.create_blog(&alice, "Second post", "about rust").await;
+    app.create_blog(&bob, "Bob's post", "hello from bob").await;
 
-    let (total, items) = list(&app, "").await;
+    let (total, items) = app.blogs("").await;
     assert_eq!(total, 3);
     assert_eq!(
         titles(&items),
@@ -87,90 +110,53 @@ backend_test!(the_course_flow_create_list_edit_delete, |app| async move {
         assert!(blog[field].as_i64().is_some(), "{field}");
     }
 
-    let (total, items) = list(&app, "?author=alice").await;
+    let (total, items) = app.blogs("?author=alice").await;
     assert_eq!(
         (total, titles(&items)),
         (2, vec!["Second post", "First post"])
     );
-    let (_, items) = list(&app, "?keyword=hello").await;
+    let (_, items) = app.blogs("?keyword=hello").await;
     assert_eq!(titles(&items), vec!["Bob's post", "First post"]);
-    let (total, items) = list(&app, "?page=2&page_size=2").await;
+    let (total, items) = app.blogs("?page=2&page_size=2").await;
     assert_eq!((total, titles(&items)), (3, vec!["First post"]));
 
-    let detail: Value = app
-        .get(&format!("/api/blog/detail?id={first}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let detail: Value = app.blog_detail(first).await.json().await.expect("json");
     assert_eq!(detail["data"]["content"], "<p>Hello <b>world</b></p>");
 
-    let updated = post(
-        &app,
-        &format!("/api/blog/update?id={second}"),
-        Some(&alice.token),
-        Some(json!({"title": "Second, edited", "content": "more rust"})),
-    )
-    .await;
+    let updated = app
+        .update_blog(&alice, second, "Second, edited", "more rust")
+        .await;
     assert_eq!(updated.status(), 200);
     let updated: Value = updated.json().await.expect("json");
     assert_eq!(updated["data"]["title"], "Second, edited");
     assert!(updated["data"]["updatetime"].as_i64() >= updated["data"]["createtime"].as_i64());
 
-    let deleted = post(
-        &app,
-        &format!("/api/blog/del?id={second}"),
-        Some(&alice.token),
-        None,
-    )
-    .await;
+    let deleted = app.delete_blog(&alice, second).await;
     assert_eq!(deleted.status(), 200);
     assert_eq!(
         deleted.json::<Value>().await.expect("json"),
         json!({"errno": 0, "data": null})
     );
-    assert_eq!(
-        app.get(&format!("/api/blog/detail?id={second}"))
-            .await
-            .status(),
-        404
-    );
-    let (total, _) = list(&app, "?author=alice").await;
+    assert_eq!(app.blog_detail(second).await.status(), 404);
+    let (total, _) = app.blogs("?author=alice").await;
     assert_eq!(total, 1);
 });
 
 backend_test!(only_the_author_may_edit_or_delete, |app| async move {
     let alice = app.signed_up(&TestUser::new("alice")).await;
     let bob = app.signed_up(&TestUser::new("bob")).await;
-    let id = create(&app, &alice, "Mine", "x").await;
-    let edit = post(
-        &app,
-        &format!("/api/blog/update?id={id}"),
-        Some(&bob.token),
-        Some(json!({"title": "Stolen", "content": "y"})),
-    )
-    .await;
+    let id = app.create_blog(&alice, "Mine", "x").await;
+    let edit = app.update_blog(&bob, id, "Stolen", "y").await;
     assert_eq!(
         Refusal::status_and_code(edit).await,
         (StatusCode::FORBIDDEN, "forbidden".to_owned())
     );
-    let delete = post(
-        &app,
-        &format!("/api/blog/del?id={id}"),
-        Some(&bob.token),
-        None,
-    )
-    .await;
+    let delete = app.delete_blog(&bob, id).await;
     assert_eq!(
         Refusal::status_and_code(delete).await,
         (StatusCode::FORBIDDEN, "forbidden".to_owned())
     );
-    let detail: Value = app
-        .get(&format!("/api/blog/detail?id={id}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let detail: Value = app.blog_detail(id).await.json().await.expect("json");
     assert_eq!(detail["data"]["title"], "Mine");
 });
 
@@ -183,7 +169,7 @@ async fn writing_needs_a_login() {
         "/api/blog/update?id=1",
         "/api/blog/del?id=1",
     ] {
-        let response = post(&app, path, None, body.clone()).await;
+        let response = app.post_as(path, None, body.clone()).await;
         assert_eq!(
             Refusal::status_and_code(response).await,
             (StatusCode::UNAUTHORIZED, "unauthenticated".to_owned()),
@@ -197,7 +183,7 @@ async fn bad_ids_are_400_and_unknown_ones_404() {
     let app = spawn_app().await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
     for id in ["abc", "0", "-3", "1%20OR%201=1"] {
-        let response = app.get(&format!("/api/blog/detail?id={id}")).await;
+        let response = app.blog_detail(id).await;
         assert_eq!(
             Refusal::status_and_code(response).await,
             (StatusCode::BAD_REQUEST, "validation_failed".to_owned()),
@@ -214,12 +200,11 @@ async fn bad_ids_are_400_and_unknown_ones_404() {
         Refusal::status_and_code(app.get("/api/blog/detail?id=999").await).await,
         (StatusCode::NOT_FOUND, "not_found".to_owned())
     );
-    let body = Some(json!({"title": "t", "content": "c"}));
-    let update = post(&app, "/api/blog/update?id=999", Some(&alice.token), body).await;
+    let update = app.update_blog(&alice, 999, "t", "c").await;
     assert_eq!(update.status(), 404);
-    let delete = post(&app, "/api/blog/del?id=999", Some(&alice.token), None).await;
+    let delete = app.delete_blog(&alice, 999).await;
     assert_eq!(delete.status(), 404);
-    let delete = post(&app, "/api/blog/del?id=x", Some(&alice.token), None).await;
+    let delete = app.delete_blog(&alice, "x").await;
     assert_eq!(delete.status(), 400);
 }
 
@@ -242,13 +227,7 @@ async fn titles_and_contents_are_validated_naming_the_field() {
         (json!({"title": "t"}), "content"),
     ];
     for (body, field) in cases {
-        let response = post(
-            &app,
-            "/api/blog/new",
-            Some(&alice.token),
-            Some(body.clone()),
-        )
-        .await;
+        let response = app.try_create_blog(&alice, body.clone()).await;
         assert_eq!(response.status(), 400, "{body}");
         let message: Value = response.json().await.expect("json");
         assert!(
@@ -265,21 +244,20 @@ async fn titles_and_contents_are_validated_naming_the_field() {
 async fn a_title_is_measured_as_typed_and_found_as_typed() {
     let app = spawn_app().await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
-    create(&app, &alice, &"&".repeat(200), "200 ampersands").await;
-    let id = create(&app, &alice, "Tom & Jerry", "<p>Crème brûlée</p>").await;
-    let (total, items) = list(&app, "?keyword=Tom%20%26%20Jerry").await;
+    app.create_blog(&alice, &"&".repeat(200), "200 ampersands")
+        .await;
+    let id = app
+        .create_blog(&alice, "Tom & Jerry", "<p>Crème brûlée</p>")
+        .await;
+    let (total, items) = app.blogs("?keyword=Tom%20%26%20Jerry").await;
     assert_eq!(total, 1);
     assert_eq!(items[0]["id"], id);
     assert_eq!(items[0]["title"], "Tom &amp; Jerry", "served escaped");
-    let (total, _) = list(&app, "?keyword=CR%C3%88ME").await;
+    let (total, _) = app.blogs("?keyword=CR%C3%88ME").await;
     assert_eq!(total, 1, "non-ASCII case is folded");
-    let response = post(
-        &app,
-        "/api/blog/new",
-        Some(&alice.token),
-        Some(json!({"title": "&".repeat(201), "content": "c"})),
-    )
-    .await;
+    let response = app
+        .try_create_blog(&alice, json!({"title": "&".repeat(201), "content": "c"}))
+        .await;
     let (status, _) = Refusal::status_and_code(response).await;
     assert_eq!(status, 400);
 }
@@ -306,7 +284,7 @@ async fn hostile_markup_and_invisible_characters_are_refused_naming_the_field() 
         ),
     ];
     for (body, field, problem) in cases {
-        let response = post(&app, "/api/blog/new", Some(&alice.token), Some(body)).await;
+        let response = app.try_create_blog(&alice, body).await;
         assert_eq!(response.status(), 400, "{field}");
         let message: Value = response.json().await.expect("json");
         let text = message["message"].as_str().unwrap_or_default();
@@ -332,7 +310,7 @@ backend_test!(a_nul_character_in_any_field_is_a_400, |app| async move {
         json!({"title": "t", "content": "a\u{0}b"}),
         json!({"title": "a\u{0}b", "content": "c"}),
     ] {
-        let response = post(&app, "/api/blog/new", Some(&alice.token), Some(body)).await;
+        let response = app.try_create_blog(&alice, body).await;
         assert_eq!(Refusal::status_and_code(response).await.0, 400);
     }
     let response = app
@@ -373,8 +351,8 @@ async fn isadmin_lists_the_callers_own_blogs_and_needs_a_login() {
     let app = spawn_app().await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
     let bob = app.signed_up(&TestUser::new("bob")).await;
-    create(&app, &alice, "alice's", "x").await;
-    create(&app, &bob, "bob's", "x").await;
+    app.create_blog(&alice, "alice's", "x").await;
+    app.create_blog(&bob, "bob's", "x").await;
     let anonymous = app.get("/api/blog/list?isadmin=1").await;
     assert_eq!(anonymous.status(), 401);
     let own = app
@@ -389,20 +367,13 @@ async fn isadmin_lists_the_callers_own_blogs_and_needs_a_login() {
 async fn xss_payloads_come_back_harmless() {
     let app = spawn_app().await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
-    let id = create(
-        &app,
-        &alice,
+    let id = app.create_blog(&alice,
         "Hi <img src=x onerror=alert(1)>",
         "<p>ok</p><script>alert(1)</script><a href=\"javascript:alert(1)\" onclick=\"x()\">l</a>\
          <a href=\"https://example.com\">fine</a><svg onload=alert(1)></svg>",
     )
     .await;
-    let body: Value = app
-        .get(&format!("/api/blog/detail?id={id}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let body: Value = app.blog_detail(id).await.json().await.expect("json");
     let title = body["data"]["title"].as_str().expect("title");
     let content = body["data"]["content"]
         .as_str()
@@ -420,14 +391,14 @@ async fn xss_payloads_come_back_harmless() {
 async fn sql_in_filters_is_only_data() {
     let app = spawn_app().await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
-    create(&app, &alice, "one", "x").await;
-    let (total, _) = list(&app, "?keyword=%27%20OR%20%271%27%3D%271").await;
+    app.create_blog(&alice, "one", "x").await;
+    let (total, _) = app.blogs("?keyword=%27%20OR%20%271%27%3D%271").await;
     assert_eq!(total, 0);
     let response = app
         .get("/api/blog/list?author=alice%27%20OR%20%271%27%3D%271")
         .await;
     assert_eq!(response.status(), 400, "not a username");
-    let (total, _) = list(&app, "?keyword=%25").await;
+    let (total, _) = app.blogs("?keyword=%25").await;
     assert_eq!(total, 0, "% is literal");
 }
 
@@ -435,30 +406,14 @@ async fn sql_in_filters_is_only_data() {
 async fn a_deleted_blog_comes_back_with_the_restore_command() {
     let app = spawn_app().await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
-    let id = create(&app, &alice, "Back soon", "x").await;
-    assert_eq!(
-        post(
-            &app,
-            &format!("/api/blog/del?id={id}"),
-            Some(&alice.token),
-            None
-        )
-        .await
-        .status(),
-        200
-    );
-    assert_eq!(
-        app.get(&format!("/api/blog/detail?id={id}")).await.status(),
-        404
-    );
+    let id = app.create_blog(&alice, "Back soon", "x").await;
+    assert_eq!(app.delete_blog(&alice, id).await.status(), 200);
+    assert_eq!(app.blog_detail(id).await.status(), 404);
 
     qblog_server::cli::restore_blog(&app.settings, id)
         .await
         .expect("restored");
-    assert_eq!(
-        app.get(&format!("/api/blog/detail?id={id}")).await.status(),
-        200
-    );
+    assert_eq!(app.blog_detail(id).await.status(), 200);
     let again = qblog_server::cli::restore_blog(&app.settings, id).await;
     assert!(again.is_err(), "restoring a live blog is refused");
 }
@@ -473,14 +428,11 @@ async fn a_write_on_one_instance_is_read_at_once_on_another_through_the_cache() 
     let writer = crate::helpers::spawn_with(settings, database).await;
     let reader = writer.another_instance().await;
     let alice = writer.signed_up(&TestUser::new("alice")).await;
-    let id = create(&writer, &alice, "First title", "<p>one</p>").await;
+    let id = writer
+        .create_blog(&alice, "First title", "<p>one</p>")
+        .await;
     let title_on_reader = || async {
-        let body: Value = reader
-            .get(&format!("/api/blog/detail?id={id}"))
-            .await
-            .json()
-            .await
-            .expect("json");
+        let body: Value = reader.blog_detail(id).await.json().await.expect("json");
         body["data"]["title"]
             .as_str()
             .unwrap_or_default()
@@ -489,15 +441,11 @@ async fn a_write_on_one_instance_is_read_at_once_on_another_through_the_cache() 
     // Read twice on the reader: the second answer comes from the cache.
     assert_eq!(title_on_reader().await, "First title");
     assert_eq!(title_on_reader().await, "First title");
-    assert_eq!(list(&reader, "").await.0, 1);
+    assert_eq!(reader.blogs("").await.0, 1);
 
-    let updated = post(
-        &writer,
-        &format!("/api/blog/update?id={id}"),
-        Some(&alice.token),
-        Some(json!({"title": "Second title", "content": "<p>two</p>"})),
-    )
-    .await;
+    let updated = writer
+        .update_blog(&alice, id, "Second title", "<p>two</p>")
+        .await;
     assert_eq!(updated.status(), 200);
     assert_eq!(
         title_on_reader().await,
@@ -505,25 +453,13 @@ async fn a_write_on_one_instance_is_read_at_once_on_another_through_the_cache() 
         "no stale read after a write"
     );
 
-    create(&writer, &alice, "Another", "<p>x</p>").await;
-    let (total, items) = list(&reader, "").await;
+    writer.create_blog(&alice, "Another", "<p>x</p>").await;
+    let (total, items) = reader.blogs("").await;
     assert_eq!(total, 2);
     assert_eq!(titles(&items), ["Another", "Second title"]);
 
-    let deleted = post(
-        &writer,
-        &format!("/api/blog/del?id={id}"),
-        Some(&alice.token),
-        None,
-    )
-    .await;
+    let deleted = writer.delete_blog(&alice, id).await;
     assert_eq!(deleted.status(), 200);
-    assert_eq!(
-        reader
-            .get(&format!("/api/blog/detail?id={id}"))
-            .await
-            .status(),
-        404
-    );
-    assert_eq!(list(&reader, "").await.0, 1);
+    assert_eq!(reader.blog_detail(id).await.status(), 404);
+    assert_eq!(reader.blogs("").await.0, 1);
 }

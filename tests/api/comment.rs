@@ -5,7 +5,73 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend_test;
-use crate::helpers::{Refusal, Session, TestApp, TestUser, spawn_app};
+use crate::helpers::{Refusal, Session, TestApp, TestUser, data_of, spawn_app};
+
+impl TestApp {
+    /// `POST /api/comment/new` with `body`, as `session` or anonymously; asserts nothing.
+    async fn try_create_comment(
+        &self,
+        session: Option<&Session>,
+        body: Value,
+    ) -> reqwest::Response {
+        self.post_as(
+            "/api/comment/new",
+            session.map(|session| session.token.as_str()),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/comment/new` as `session` with `body`; asserts 201, returns the new id.
+    async fn create_comment(&self, session: &Session, body: Value) -> i64 {
+        let response = self.try_create_comment(Some(session), body).await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.expect("json");
+        body["data"]["id"].as_i64().expect("an id")
+    }
+
+    /// `create_comment` of a sample by `session` on a new blog (asserts 201); for child features.
+    #[allow(dead_code)]
+    pub(crate) async fn new_comment(&self, session: &Session) -> i64 {
+        let blog_id = self.new_blog(session).await;
+        self.create_comment(session, sample(blog_id)).await
+    }
+
+    /// `create_comment` of a sample by `session` on the blog `blog_id` (asserts 201).
+    async fn comment_on(&self, session: &Session, blog_id: i64) -> i64 {
+        self.create_comment(session, sample(blog_id)).await
+    }
+
+    /// `GET /api/comment/list{query}`; asserts nothing.
+    async fn list_comments(&self, query: &str) -> reqwest::Response {
+        self.get(&format!("/api/comment/list{query}")).await
+    }
+
+    /// `GET /api/comment/detail?id={id}`; asserts nothing.
+    async fn comment_detail(&self, id: i64) -> reqwest::Response {
+        self.get(&format!("/api/comment/detail?id={id}")).await
+    }
+
+    /// `POST /api/comment/update?id={id}` as `session` with `body`; asserts nothing.
+    async fn update_comment(&self, session: &Session, id: i64, body: Value) -> reqwest::Response {
+        self.post_as(
+            &format!("/api/comment/update?id={id}"),
+            Some(&session.token),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/comment/del?id={id}` as `session`, without a body; asserts nothing.
+    async fn delete_comment(&self, session: &Session, id: i64) -> reqwest::Response {
+        self.post_as(
+            &format!("/api/comment/del?id={id}"),
+            Some(&session.token),
+            None,
+        )
+        .await
+    }
+}
 
 /// A valid body for `new` on the blog `blog_id`.
 fn sample(blog_id: i64) -> Value {
@@ -22,58 +88,16 @@ fn edited() -> Value {
     })
 }
 
-async fn post(
-    app: &TestApp,
-    path: &str,
-    session: Option<&Session>,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut request = app.client.post(app.url(path));
-    if let Some(session) = session {
-        request = request.bearer_auth(&session.token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.expect("sent")
-}
-
-async fn data_of(response: reqwest::Response) -> Value {
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.expect("json");
-    body["data"].clone()
-}
-
-/// A new comment by `session`'s user, for the tests of features whose records belong
-/// to a comment.
-#[allow(dead_code)]
-pub(crate) async fn new_comment(app: &TestApp, session: &Session) -> i64 {
-    let blog_id = crate::blog::new_blog(app, session).await;
-    let response = post(
-        app,
-        "/api/comment/new",
-        Some(session),
-        Some(sample(blog_id)),
-    )
-    .await;
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.expect("json");
-    body["data"]["id"].as_i64().expect("an id")
-}
-
 backend_test!(
     a_comment_is_written_read_listed_edited_and_deleted_by_its_owner,
     |app| async move {
         let owner = app.signed_up(&TestUser::new("owner")).await;
         let other = app.signed_up(&TestUser::new("other")).await;
-        let blog_id = crate::blog::new_blog(&app, &owner).await;
+        let blog_id = app.new_blog(&owner).await;
         let body = sample(blog_id);
-        let created = post(&app, "/api/comment/new", Some(&owner), Some(body.clone())).await;
-        assert_eq!(created.status(), 201);
-        let created: Value = created.json().await.expect("json");
-        let id = created["data"]["id"].as_i64().expect("an id");
+        let id = app.create_comment(&owner, body.clone()).await;
 
-        let detail = data_of(app.get(&format!("/api/comment/detail?id={id}")).await).await;
+        let detail = data_of(app.comment_detail(id).await).await;
         assert_eq!(detail["id"], id);
         assert_eq!(detail["owner"], "owner");
         for (field, value) in body.as_object().expect("an object") {
@@ -81,10 +105,10 @@ backend_test!(
         }
 
         // Listed newest first, a page at a time, with the total in X-Total-Count.
-        let newer = post(&app, "/api/comment/new", Some(&owner), Some(body)).await;
+        let newer = app.try_create_comment(Some(&owner), body).await;
         let newer: Value = newer.json().await.expect("json");
         let listed = app
-            .get(&format!("/api/comment/list?page_size=1&blog_id={blog_id}"))
+            .list_comments(&format!("?page_size=1&blog_id={blog_id}"))
             .await;
 
         assert_eq!(listed.headers()["x-total-count"], "2");
@@ -99,33 +123,19 @@ backend_test!(
             format!("/api/comment/del?id={id}"),
         ] {
             let (status, code, _) =
-                Refusal::parts(post(&app, &path, Some(&other), Some(edited())).await).await;
+                Refusal::parts(app.post_as(&path, Some(&other.token), Some(edited())).await).await;
             assert_eq!(
                 (status, code.as_str()),
                 (StatusCode::FORBIDDEN, "forbidden")
             );
         }
-        let updated = post(
-            &app,
-            &format!("/api/comment/update?id={id}"),
-            Some(&owner),
-            Some(edited()),
-        )
-        .await;
-        let updated = data_of(updated).await;
+        let updated = data_of(app.update_comment(&owner, id, edited()).await).await;
         for (field, value) in edited().as_object().expect("an object") {
             assert_eq!(&updated[field], value, "{field}");
         }
-        let deleted = post(
-            &app,
-            &format!("/api/comment/del?id={id}"),
-            Some(&owner),
-            None,
-        )
-        .await;
+        let deleted = app.delete_comment(&owner, id).await;
         assert_eq!(data_of(deleted).await, Value::Null);
-        let (status, code, _) =
-            Refusal::parts(app.get(&format!("/api/comment/detail?id={id}")).await).await;
+        let (status, code, _) = Refusal::parts(app.comment_detail(id).await).await;
         assert_eq!(
             (status, code.as_str()),
             (StatusCode::NOT_FOUND, "not_found")
@@ -137,9 +147,9 @@ backend_test!(
 async fn writing_needs_a_login_and_bad_input_is_a_400_naming_the_field() {
     let app = spawn_app().await;
     let owner = app.signed_up(&TestUser::new("owner")).await;
-    let blog_id = crate::blog::new_blog(&app, &owner).await;
+    let blog_id = app.new_blog(&owner).await;
     let body = sample(blog_id);
-    let anonymous = post(&app, "/api/comment/new", None, Some(body.clone())).await;
+    let anonymous = app.try_create_comment(None, body.clone()).await;
     assert_eq!(anonymous.status(), 401);
 
     let mut missing = body.clone();
@@ -148,7 +158,7 @@ async fn writing_needs_a_login_and_bad_input_is_a_400_naming_the_field() {
     mistyped["body"] = json!(["not", "this"]);
     for broken in [missing, mistyped] {
         let (status, code, message) =
-            Refusal::parts(post(&app, "/api/comment/new", Some(&owner), Some(broken)).await).await;
+            Refusal::parts(app.try_create_comment(Some(&owner), broken).await).await;
         assert_eq!(
             (status, code.as_str()),
             (StatusCode::BAD_REQUEST, "validation_failed")
@@ -159,7 +169,7 @@ async fn writing_needs_a_login_and_bad_input_is_a_400_naming_the_field() {
     let mut orphan = body.clone();
     orphan["blog_id"] = json!(999_999_999);
     let (status, _, message) =
-        Refusal::parts(post(&app, "/api/comment/new", Some(&owner), Some(orphan)).await).await;
+        Refusal::parts(app.try_create_comment(Some(&owner), orphan).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message.contains("blog_id"), "{message}");
 
@@ -173,14 +183,11 @@ async fn writing_needs_a_login_and_bad_input_is_a_400_naming_the_field() {
 async fn markup_in_text_fields_comes_back_harmless() {
     let app = spawn_app().await;
     let owner = app.signed_up(&TestUser::new("owner")).await;
-    let blog_id = crate::blog::new_blog(&app, &owner).await;
+    let blog_id = app.new_blog(&owner).await;
     let mut body = sample(blog_id);
     body["body"] = json!("<script>alert(1)</script><b onclick=\"x()\">hi</b>");
-    let created = post(&app, "/api/comment/new", Some(&owner), Some(body)).await;
-    assert_eq!(created.status(), 201);
-    let created: Value = created.json().await.expect("json");
-    let id = created["data"]["id"].as_i64().expect("an id");
-    let detail = data_of(app.get(&format!("/api/comment/detail?id={id}")).await).await;
+    let id = app.create_comment(&owner, body).await;
+    let detail = data_of(app.comment_detail(id).await).await;
     let stored = detail["body"].as_str().expect("text");
     assert!(stored.contains("hi"), "{stored}");
     assert!(
@@ -206,59 +213,22 @@ async fn the_comment_routes_are_in_the_api_document() {
     }
 }
 
-/// A comment by `session`'s user on the blog `blog_id`.
-async fn comment_on(app: &TestApp, session: &Session, blog_id: i64) -> i64 {
-    let created = post(
-        app,
-        "/api/comment/new",
-        Some(session),
-        Some(sample(blog_id)),
-    )
-    .await;
-    assert_eq!(created.status(), 201);
-    let created: Value = created.json().await.expect("json");
-    created["data"]["id"].as_i64().expect("an id")
-}
-
 backend_test!(
     the_author_of_a_blog_may_delete_comments_on_it_and_nobody_else,
     |app| async move {
         let author = app.signed_up(&TestUser::new("author")).await;
         let commenter = app.signed_up(&TestUser::new("commenter")).await;
         let stranger = app.signed_up(&TestUser::new("stranger")).await;
-        let blog_id = crate::blog::new_blog(&app, &author).await;
-        let first = comment_on(&app, &commenter, blog_id).await;
-        let (status, _, _) = Refusal::parts(
-            post(
-                &app,
-                &format!("/api/comment/del?id={first}"),
-                Some(&stranger),
-                None,
-            )
-            .await,
-        )
-        .await;
+        let blog_id = app.new_blog(&author).await;
+        let first = app.comment_on(&commenter, blog_id).await;
+        let (status, _, _) = Refusal::parts(app.delete_comment(&stranger, first).await).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let deleted = post(
-            &app,
-            &format!("/api/comment/del?id={first}"),
-            Some(&author),
-            None,
-        )
-        .await;
+        let deleted = app.delete_comment(&author, first).await;
         assert_eq!(data_of(deleted).await, Value::Null);
         // Deleting is all the blog's author may do with someone else's comment.
-        let second = comment_on(&app, &commenter, blog_id).await;
-        let (status, _, _) = Refusal::parts(
-            post(
-                &app,
-                &format!("/api/comment/update?id={second}"),
-                Some(&author),
-                Some(edited()),
-            )
-            .await,
-        )
-        .await;
+        let second = app.comment_on(&commenter, blog_id).await;
+        let (status, _, _) =
+            Refusal::parts(app.update_comment(&author, second, edited()).await).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 );

@@ -354,7 +354,7 @@ async fn blog_reads_come_from_the_database_while_the_cache_is_frozen() {
     };
     let app = &faulty.app;
     let alice = app.signed_up(&TestUser::new("alice")).await;
-    let id = crate::blog::new_blog(app, &alice).await;
+    let id = app.new_blog(&alice).await;
     // Cached, then the cache's store stops answering.
     assert_eq!(
         app.get(&format!("/api/blog/detail?id={id}")).await.status(),

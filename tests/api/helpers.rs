@@ -29,7 +29,8 @@ pub enum Backend {
     MysqlEmbedded,
 }
 
-/// A running application and a client for it.
+/// A running application and a client for it. The generic verbs are here; each
+/// feature's test file declares its typed API calls in an `impl TestApp` block of its own.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
@@ -114,6 +115,23 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// `POST {path}` with an optional bearer token and JSON body; asserts nothing.
+    pub async fn post_as(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("sent")
     }
 
     /// `GET {path}` with the session cookie.
@@ -263,6 +281,13 @@ pub async fn session_of(response: reqwest::Response) -> Session {
         set_cookie,
         data: body["data"].clone(),
     }
+}
+
+/// The `data` of a successful response, asserting it is a 200.
+pub async fn data_of(response: reqwest::Response) -> Value {
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    body["data"].clone()
 }
 
 /// Settings for a test: the shipped `test` layer, port 0, a fixed signing key.

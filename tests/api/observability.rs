@@ -12,16 +12,6 @@ async fn app_with_access_log(dir: &std::path::Path) -> TestApp {
     .await
 }
 
-/// A new QR code's id and poll token.
-async fn generate_code(app: &TestApp) -> (String, String) {
-    let response = app
-        .post_json("/api/qrcode/generate", &serde_json::json!({}))
-        .await;
-    let generated: serde_json::Value = response.json().await.expect("json");
-    let field = |name: &str| generated["data"][name].as_str().expect(name).to_owned();
-    (field("qrcode_id"), field("poll_token"))
-}
-
 /// The access log is written by a background worker: wait until `needle` shows up.
 async fn wait_for_line(path: &std::path::Path, needle: &str) -> String {
     let started = Instant::now();
@@ -76,7 +66,8 @@ async fn every_request_lands_in_the_access_log_in_combined_format() {
 async fn a_long_poll_is_logged_once_with_its_whole_wait_and_one_request_id() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = app_with_access_log(dir.path()).await;
-    let (id, token) = generate_code(&app).await;
+    let code = app.generate_code().await;
+    let (id, token) = (code.id, code.token);
     // Nothing changes: the request waits (parked outside the pipeline) for the whole
     // second, then runs through the pipeline again to answer.
     let response = app
@@ -134,7 +125,8 @@ async fn a_long_poll_whose_client_leaves_is_logged_once_as_499_at_once() {
             "GET /health/live HTTP/1.1\r\nhost: x\r\n\r\n",
         ),
     ] {
-        let (id, token) = generate_code(&app).await;
+        let code = app.generate_code().await;
+        let (id, token) = (code.id, code.token);
         let started = Instant::now();
         // Waits up to 20 s for a change that never comes; the client leaves after 0.2 s.
         send_and_leave(

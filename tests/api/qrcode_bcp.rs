@@ -10,9 +10,64 @@ use serde_json::{Value, json};
 
 use crate::backend_test;
 use crate::helpers::{
-    Backend, Refusal, Session, TestApp, TestUser, backend, spawn_app_with, spawn_with,
+    Backend, Refusal, Session, TestApp, TestUser, backend, data_of, spawn_app_with, spawn_with,
 };
-use crate::qrcode::{Code, act, check, check_data, generate_as};
+use crate::qrcode::Code;
+
+impl TestApp {
+    /// `generate_code_as` by the PC's browser from `ip`; asserts 200.
+    async fn generate_code_from(&self, ip: &str) -> Code {
+        self.generate_code_as(Some(ip), PC_AGENT).await
+    }
+
+    /// `POST /api/qrcode/{action}` as `who` from `ip`, maybe with a match code; asserts nothing.
+    async fn qr_act_from(
+        &self,
+        action: &str,
+        who: &Session,
+        code: &Code,
+        ip: &str,
+        match_code: Option<&str>,
+    ) -> reqwest::Response {
+        let mut body = json!({"qrcode_id": code.id});
+        if let Some(digits) = match_code {
+            body["match_code"] = json!(digits);
+        }
+        self.client
+            .post(self.url(&format!("/api/qrcode/{action}")))
+            .header("x-forwarded-for", ip)
+            .bearer_auth(&who.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// `who` scans `code` and confirms it from `NEAR_PC` (no number asked); asserts both
+    /// succeed.
+    async fn scan_and_confirm_near_pc(&self, who: &Session, code: &Code) {
+        for action in ["scan", "confirm"] {
+            data_of(self.qr_act_from(action, who, code, NEAR_PC, None).await).await;
+        }
+    }
+
+    /// `GET /api/qrcode/check` with `token` in the deprecated query parameter; asserts nothing.
+    async fn qr_check_by_query(&self, code: &Code, token: &str) -> reqwest::Response {
+        self.get(&format!("/api/qrcode/check?id={}&token={token}", code.id))
+            .await
+    }
+
+    /// `GET /api/qrcode/check?id={id}`, `X-Poll-Token` if `token` is given; asserts nothing.
+    async fn qr_check_with_header(&self, id: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .client
+            .get(self.url(&format!("/api/qrcode/check?id={id}")));
+        if let Some(token) = token {
+            request = request.header("x-poll-token", token);
+        }
+        request.send().await.expect("sent")
+    }
+}
 
 const PC_IP: &str = "198.51.100.7";
 const NEAR_PC: &str = "198.51.100.200";
@@ -32,66 +87,16 @@ async fn app_with(configure: impl FnOnce(&mut qblog_server::settings::Settings))
     .await
 }
 
-/// `generate` from the PC at `ip`.
-async fn generate_from(app: &TestApp, ip: &str) -> Code {
-    generate_as(app, Some(ip), PC_AGENT).await
-}
-
-/// A phone action from `ip`, with an optional match code.
-async fn phone(
-    app: &TestApp,
-    action: &str,
-    who: &Session,
-    code: &Code,
-    ip: &str,
-    match_code: Option<&str>,
-) -> reqwest::Response {
-    let mut body = json!({"qrcode_id": code.id});
-    if let Some(digits) = match_code {
-        body["match_code"] = json!(digits);
-    }
-    app.client
-        .post(app.url(&format!("/api/qrcode/{action}")))
-        .header("x-forwarded-for", ip)
-        .bearer_auth(&who.token)
-        .json(&body)
-        .send()
-        .await
-        .expect("sent")
-}
-
-async fn data_of(response: reqwest::Response) -> Value {
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.expect("json");
-    body["data"].clone()
-}
-
 /// Two digits that are not `code`.
 fn other_than(code: &str) -> String {
     let n: u8 = code.parse().expect("two digits");
     format!("{:02}", (n + 1) % 100)
 }
 
-/// A check with the token in the deprecated query parameter.
-async fn check_by_query(app: &TestApp, code: &Code, token: &str) -> reqwest::Response {
-    app.get(&format!("/api/qrcode/check?id={}&token={token}", code.id))
-        .await
-}
-
-async fn check_with_header(app: &TestApp, id: &str, token: Option<&str>) -> reqwest::Response {
-    let mut request = app
-        .client
-        .get(app.url(&format!("/api/qrcode/check?id={id}")));
-    if let Some(token) = token {
-        request = request.header("x-poll-token", token);
-    }
-    request.send().await.expect("sent")
-}
-
 #[tokio::test]
 async fn without_its_token_nobody_can_tell_a_live_code_from_an_unknown_one() {
     let app = app_with(|_| {}).await;
-    let live = generate_from(&app, PC_IP).await;
+    let live = app.generate_code_from(PC_IP).await;
     let unknown = "3f2b8c1e-7d4a-4f6b-9c2d-1a2b3c4d5e6f";
     let mut answers = Vec::new();
     for (id, token) in [
@@ -103,7 +108,7 @@ async fn without_its_token_nobody_can_tell_a_live_code_from_an_unknown_one() {
         (unknown, Some(live.token.clone())),
     ] {
         let (status, code, message) =
-            Refusal::parts(check_with_header(&app, id, token.as_deref()).await).await;
+            Refusal::parts(app.qr_check_with_header(id, token.as_deref()).await).await;
         answers.push((status, code, message));
     }
     assert!(
@@ -117,23 +122,23 @@ async fn without_its_token_nobody_can_tell_a_live_code_from_an_unknown_one() {
 #[tokio::test]
 async fn the_holder_of_a_real_token_is_told_its_code_expired() {
     let app = app_with(|settings| settings.qrcode.ttl_secs = 1).await;
-    let code = generate_from(&app, PC_IP).await;
+    let code = app.generate_code_from(PC_IP).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(check_data(&app, &code, "").await["status"], "expired");
-    let by_query = check_by_query(&app, &code, &code.token).await;
+    assert_eq!(app.qr_check_data(&code, "").await["status"], "expired");
+    let by_query = app.qr_check_by_query(&code, &code.token).await;
     assert_eq!(data_of(by_query).await["status"], "expired");
 }
 
 #[tokio::test]
 async fn the_deprecated_query_token_still_works_and_the_header_wins() {
     let app = app_with(|_| {}).await;
-    let code = generate_from(&app, PC_IP).await;
+    let code = app.generate_code_from(PC_IP).await;
     assert_eq!(
-        data_of(check_by_query(&app, &code, &code.token).await).await["status"],
+        data_of(app.qr_check_by_query(&code, &code.token).await).await["status"],
         "unscanned"
     );
     assert_eq!(
-        check_by_query(&app, &code, &"0".repeat(64)).await.status(),
+        app.qr_check_by_query(&code, &"0".repeat(64)).await.status(),
         403
     );
     // Both given: the header is the one that counts.
@@ -158,23 +163,26 @@ backend_test!(
         // needed to play two networks, on the same backend.
         let app = app.another_instance_with(trusting_the_client).await;
         let alice = app.signed_up(&TestUser::new("alice")).await;
-        let code = generate_from(&app, PC_IP).await;
+        let code = app.generate_code_from(PC_IP).await;
 
-        let scanned = data_of(phone(&app, "scan", &alice, &code, FAR_AWAY, None).await).await;
+        let scanned = data_of(app.qr_act_from("scan", &alice, &code, FAR_AWAY, None).await).await;
         assert_eq!(scanned["match_required"], true);
         assert_eq!(scanned["pc"]["same_network"], false);
         assert_eq!(scanned["pc"]["ip"], PC_IP);
         assert_eq!(scanned["pc"]["user_agent"], PC_AGENT);
 
-        let seen = check_data(&app, &code, "").await;
+        let seen = app.qr_check_data(&code, "").await;
         assert_eq!(seen["status"], "scanned");
         let shown = seen["match_code"].as_str().expect("the PC shows a code");
         assert_eq!(shown.len(), 2);
         assert!(shown.bytes().all(|b| b.is_ascii_digit()));
 
         // Missing: refused, and free.
-        let (status, code_name, message) =
-            Refusal::parts(phone(&app, "confirm", &alice, &code, FAR_AWAY, None).await).await;
+        let (status, code_name, message) = Refusal::parts(
+            app.qr_act_from("confirm", &alice, &code, FAR_AWAY, None)
+                .await,
+        )
+        .await;
         assert_eq!(
             (status, code_name.as_str()),
             (StatusCode::BAD_REQUEST, "match_code_mismatch")
@@ -182,26 +190,33 @@ backend_test!(
         assert!(message.contains("3 tries left"), "{message}");
         // Wrong: refused, one try fewer.
         let wrong = other_than(shown);
-        let (status, code_name, message) =
-            Refusal::parts(phone(&app, "confirm", &alice, &code, FAR_AWAY, Some(&wrong)).await)
-                .await;
+        let (status, code_name, message) = Refusal::parts(
+            app.qr_act_from("confirm", &alice, &code, FAR_AWAY, Some(&wrong))
+                .await,
+        )
+        .await;
         assert_eq!(
             (status, code_name.as_str()),
             (StatusCode::BAD_REQUEST, "match_code_mismatch")
         );
         assert!(message.contains("2 tries left"), "{message}");
         // Not two digits: a plain validation error.
-        let (status, code_name, _) =
-            Refusal::parts(phone(&app, "confirm", &alice, &code, FAR_AWAY, Some("7")).await).await;
+        let (status, code_name, _) = Refusal::parts(
+            app.qr_act_from("confirm", &alice, &code, FAR_AWAY, Some("7"))
+                .await,
+        )
+        .await;
         assert_eq!(
             (status, code_name.as_str()),
             (StatusCode::BAD_REQUEST, "validation_failed")
         );
-        assert_eq!(check_data(&app, &code, "").await["status"], "scanned");
+        assert_eq!(app.qr_check_data(&code, "").await["status"], "scanned");
 
-        let confirmed = phone(&app, "confirm", &alice, &code, FAR_AWAY, Some(shown)).await;
+        let confirmed = app
+            .qr_act_from("confirm", &alice, &code, FAR_AWAY, Some(shown))
+            .await;
         assert_eq!(data_of(confirmed).await["status"], "confirmed");
-        let claim = check_data(&app, &code, "").await;
+        let claim = app.qr_check_data(&code, "").await;
         assert!(claim["login"].is_object(), "{claim}");
         assert!(
             claim.get("match_code").is_none(),
@@ -214,28 +229,31 @@ backend_test!(
 async fn the_third_wrong_number_cancels_the_login() {
     let app = app_with(|_| {}).await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
-    let code = generate_from(&app, PC_IP).await;
-    data_of(phone(&app, "scan", &alice, &code, FAR_AWAY, None).await).await;
-    let shown = check_data(&app, &code, "").await["match_code"]
+    let code = app.generate_code_from(PC_IP).await;
+    data_of(app.qr_act_from("scan", &alice, &code, FAR_AWAY, None).await).await;
+    let shown = app.qr_check_data(&code, "").await["match_code"]
         .as_str()
         .expect("shown")
         .to_owned();
     let wrong = other_than(&shown);
     let mut messages = Vec::new();
     for _ in 0..3 {
-        let (status, _, message) =
-            Refusal::parts(phone(&app, "confirm", &alice, &code, FAR_AWAY, Some(&wrong)).await)
-                .await;
+        let (status, _, message) = Refusal::parts(
+            app.qr_act_from("confirm", &alice, &code, FAR_AWAY, Some(&wrong))
+                .await,
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         messages.push(message);
     }
     assert!(messages[2].contains("cancelled"), "{messages:?}");
-    let seen = check_data(&app, &code, "").await;
+    let seen = app.qr_check_data(&code, "").await;
     assert_eq!(seen["status"], "cancelled");
     assert!(seen.get("match_code").is_none());
     assert_eq!(
         Refusal::status_and_code(
-            phone(&app, "confirm", &alice, &code, FAR_AWAY, Some(&shown)).await
+            app.qr_act_from("confirm", &alice, &code, FAR_AWAY, Some(&shown))
+                .await
         )
         .await,
         (StatusCode::CONFLICT, "qrcode_state_conflict".to_owned())
@@ -246,17 +264,19 @@ async fn the_third_wrong_number_cancels_the_login() {
 async fn a_phone_next_to_the_pc_is_not_asked_for_a_number_by_default() {
     let app = app_with(|_| {}).await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
-    let code = generate_from(&app, PC_IP).await;
-    let scanned = data_of(phone(&app, "scan", &alice, &code, NEAR_PC, None).await).await;
+    let code = app.generate_code_from(PC_IP).await;
+    let scanned = data_of(app.qr_act_from("scan", &alice, &code, NEAR_PC, None).await).await;
     assert_eq!(scanned["match_required"], false);
     assert_eq!(scanned["pc"]["same_network"], true);
     assert!(
-        check_data(&app, &code, "")
+        app.qr_check_data(&code, "")
             .await
             .get("match_code")
             .is_none()
     );
-    let confirmed = phone(&app, "confirm", &alice, &code, NEAR_PC, None).await;
+    let confirmed = app
+        .qr_act_from("confirm", &alice, &code, NEAR_PC, None)
+        .await;
     assert_eq!(confirmed.status(), 200);
 }
 
@@ -269,15 +289,15 @@ async fn number_matching_follows_its_setting() {
     ] {
         let app = app_with(|settings| settings.qrcode.number_matching = mode.into()).await;
         let alice = app.signed_up(&TestUser::new("alice")).await;
-        let code = generate_from(&app, PC_IP).await;
-        let scanned = data_of(phone(&app, "scan", &alice, &code, ip, None).await).await;
+        let code = app.generate_code_from(PC_IP).await;
+        let scanned = data_of(app.qr_act_from("scan", &alice, &code, ip, None).await).await;
         assert_eq!(scanned["match_required"], required, "{mode}");
     }
     // A wider network setting makes the far phone a neighbour.
     let app = app_with(|settings| settings.qrcode.same_network_prefix_v4 = 0).await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
-    let code = generate_from(&app, PC_IP).await;
-    let scanned = data_of(phone(&app, "scan", &alice, &code, FAR_AWAY, None).await).await;
+    let code = app.generate_code_from(PC_IP).await;
+    let scanned = data_of(app.qr_act_from("scan", &alice, &code, FAR_AWAY, None).await).await;
     assert_eq!(scanned["pc"]["same_network"], true);
 }
 
@@ -285,10 +305,9 @@ async fn number_matching_follows_its_setting() {
 async fn the_pc_gets_a_qrcode_device_session_of_the_qr_login_lifetime() {
     let app = app_with(|settings| settings.qrcode.login_ttl_secs = Some(3600)).await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
-    let code = generate_from(&app, PC_IP).await;
-    data_of(phone(&app, "scan", &alice, &code, NEAR_PC, None).await).await;
-    data_of(phone(&app, "confirm", &alice, &code, NEAR_PC, None).await).await;
-    let claim = check(&app, &code, "").await;
+    let code = app.generate_code_from(PC_IP).await;
+    app.scan_and_confirm_near_pc(&alice, &code).await;
+    let claim = app.qr_check(&code, "").await;
     let cookie = claim.headers()["set-cookie"]
         .to_str()
         .expect("ascii")
@@ -341,35 +360,34 @@ async fn number_matching_holds_across_instances_sharing_one_redis() {
     let pc_side = spawn_with(settings, database).await;
     let phone_side = pc_side.another_instance().await;
     let alice = phone_side.signed_up(&TestUser::new("alice")).await;
-    let code = generate_from(&pc_side, PC_IP).await;
-    let scanned = phone(&phone_side, "scan", &alice, &code, FAR_AWAY, None).await;
+    let code = pc_side.generate_code_from(PC_IP).await;
+    let scanned = phone_side
+        .qr_act_from("scan", &alice, &code, FAR_AWAY, None)
+        .await;
     assert_eq!(data_of(scanned).await["match_required"], true);
-    let shown = check_data(&pc_side, &code, "").await["match_code"]
+    let shown = pc_side.qr_check_data(&code, "").await["match_code"]
         .as_str()
         .expect("the PC's instance shows the code")
         .to_owned();
     // Behind a load balancer the PC's next poll may reach the other instance, which
     // recognises the poll token without having issued it.
     assert_eq!(
-        check_data(&phone_side, &code, "").await["match_code"],
+        phone_side.qr_check_data(&code, "").await["match_code"],
         shown.as_str()
     );
     let wrong = other_than(&shown);
-    let (_, _, message) =
-        Refusal::parts(phone(&pc_side, "confirm", &alice, &code, FAR_AWAY, Some(&wrong)).await)
-            .await;
-    assert!(message.contains("2 tries left"), "{message}");
-    let confirmed = phone(
-        &phone_side,
-        "confirm",
-        &alice,
-        &code,
-        FAR_AWAY,
-        Some(&shown),
+    let (_, _, message) = Refusal::parts(
+        pc_side
+            .qr_act_from("confirm", &alice, &code, FAR_AWAY, Some(&wrong))
+            .await,
     )
     .await;
+    assert!(message.contains("2 tries left"), "{message}");
+    let confirmed = phone_side
+        .qr_act_from("confirm", &alice, &code, FAR_AWAY, Some(&shown))
+        .await;
     assert_eq!(confirmed.status(), 200);
-    let claim = check_data(&pc_side, &code, "").await;
+    let claim = pc_side.qr_check_data(&code, "").await;
     let token = claim["login"]["token"].as_str().expect("a login");
     assert_eq!(
         phone_side
@@ -379,7 +397,8 @@ async fn number_matching_holds_across_instances_sharing_one_redis() {
         200
     );
     assert!(
-        act(&phone_side, "cancel", &alice, &code)
+        phone_side
+            .qr_act("cancel", &alice, &code)
             .await
             .status()
             .is_client_error()
@@ -404,17 +423,16 @@ async fn a_login_can_be_started_only_from_the_allowed_networks() {
         (status, code.as_str()),
         (StatusCode::FORBIDDEN, "forbidden")
     );
-    generate_from(&app, PC_IP).await;
+    app.generate_code_from(PC_IP).await;
 }
 
 #[tokio::test]
 async fn a_limited_qr_session_can_neither_approve_logins_nor_sign_the_owner_out() {
     let app = app_with(|settings| settings.qrcode.limited_sessions = true).await;
     let alice = app.signed_up(&TestUser::new("alice")).await;
-    let code = generate_from(&app, PC_IP).await;
-    data_of(phone(&app, "scan", &alice, &code, NEAR_PC, None).await).await;
-    data_of(phone(&app, "confirm", &alice, &code, NEAR_PC, None).await).await;
-    let claim = check_data(&app, &code, "").await;
+    let code = app.generate_code_from(PC_IP).await;
+    app.scan_and_confirm_near_pc(&alice, &code).await;
+    let claim = app.qr_check_data(&code, "").await;
     let pc = Session {
         sid: String::new(),
         token: claim["login"]["token"].as_str().expect("token").to_owned(),
@@ -423,9 +441,9 @@ async fn a_limited_qr_session_can_neither_approve_logins_nor_sign_the_owner_out(
     };
 
     // The PC's session cannot approve another login…
-    let next = generate_from(&app, PC_IP).await;
+    let next = app.generate_code_from(PC_IP).await;
     let (status, code_name, _) =
-        Refusal::parts(phone(&app, "scan", &pc, &next, PC_IP, None).await).await;
+        Refusal::parts(app.qr_act_from("scan", &pc, &next, PC_IP, None).await).await;
     assert_eq!(
         (status, code_name.as_str()),
         (StatusCode::FORBIDDEN, "forbidden")

@@ -10,6 +10,19 @@ use crate::helpers::{
     Backend, Refusal, TestApp, TestUser, backend, session_of, spawn_app, spawn_app_with, spawn_with,
 };
 
+impl TestApp {
+    /// `POST /api/user/login` for `user` with `X-Forwarded-For: {ip}`; asserts nothing.
+    async fn try_login_from(&self, user: &TestUser, ip: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/user/login"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({"username": user.username, "password": user.password}))
+            .send()
+            .await
+            .expect("sent")
+    }
+}
+
 backend_test!(
     register_login_me_and_logout_with_cookie_and_with_token,
     |app| async move {
@@ -590,16 +603,6 @@ async fn behind_a_trusted_proxy(
     .await
 }
 
-async fn login_from(app: &TestApp, user: &TestUser, ip: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/user/login"))
-        .header("x-forwarded-for", ip)
-        .json(&json!({"username": user.username, "password": user.password}))
-        .send()
-        .await
-        .expect("sent")
-}
-
 #[tokio::test]
 async fn others_guesses_from_other_addresses_do_not_lock_the_owner_out() {
     let app = behind_a_trusted_proxy(|_| {}).await;
@@ -610,14 +613,14 @@ async fn others_guesses_from_other_addresses_do_not_lock_the_owner_out() {
     let per_pair = app.settings.auth.max_failed_logins;
     for attacker in ["198.51.100.1", "198.51.100.2"] {
         for _ in 0..per_pair {
-            assert_eq!(login_from(&app, &guess, attacker).await.status(), 401);
+            assert_eq!(app.try_login_from(&guess, attacker).await.status(), 401);
         }
-        assert_eq!(login_from(&app, &guess, attacker).await.status(), 429);
+        assert_eq!(app.try_login_from(&guess, attacker).await.status(), 429);
         // Even the right password, from that address, waits out the window.
-        assert_eq!(login_from(&app, &owner, attacker).await.status(), 429);
+        assert_eq!(app.try_login_from(&owner, attacker).await.status(), 429);
     }
     assert_eq!(
-        login_from(&app, &owner, "203.0.113.9").await.status(),
+        app.try_login_from(&owner, "203.0.113.9").await.status(),
         200,
         "the owner, from their own address, still logs in"
     );
@@ -637,11 +640,14 @@ async fn a_distributed_attack_on_one_account_meets_the_per_username_bound() {
     for attacker in 1..=3 {
         for _ in 0..2 {
             let ip = format!("198.51.100.{attacker}");
-            assert_eq!(login_from(&app, &guess, &ip).await.status(), 401);
+            assert_eq!(app.try_login_from(&guess, &ip).await.status(), 401);
         }
     }
-    let refused = login_from(&app, &guess, "198.51.100.77").await;
+    let refused = app.try_login_from(&guess, "198.51.100.77").await;
     assert_eq!(refused.status(), 429);
     assert!(refused.headers().contains_key("retry-after"));
-    assert_eq!(login_from(&app, &owner, "203.0.113.9").await.status(), 429);
+    assert_eq!(
+        app.try_login_from(&owner, "203.0.113.9").await.status(),
+        429
+    );
 }
