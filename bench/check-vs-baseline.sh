@@ -2,16 +2,18 @@
 # Plain QR-code polls against the floor: qblog's `GET /api/qrcode/check` (one code,
 # no wait) and the baseline — the smallest poem server answering one Redis GET as
 # JSON (bench/baseline) — measured in one run, alternating rounds, same Redis, same
-# payload. Prints each round, the medians and the ratio.
+# payload. Prints each round (with the CPU time each server and Redis spent per
+# request answered), the medians and the ratio.
 #
 #   bash bench/check-vs-baseline.sh
 #
-#   ROUNDS=3 DURATION=8s CONNECTIONS=64 THREADS=1   (defaults)
+#   ROUNDS=3 DURATION=8s CONNECTIONS=64 THREADS=1   (defaults; DURATION in seconds)
 #   BENCH_LOG=off    qblog without its access log (default: production logging)
 #   REDIS_URL=…      another Redis (default redis://127.0.0.1:6379)
 #
-# Needs: wrk, redis-cli, python3; builds both servers in release mode. The check rate
-# limit is raised so that every poll is answered (the counter is still counted).
+# Needs: wrk, redis-cli, python3 (Redis's CPU is read from /proc: a Redis on this
+# machine); builds both servers in release mode. The check rate limit is raised so
+# that every poll is answered (the counter is still counted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-3}
@@ -41,18 +43,33 @@ for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$baseline_port/get" >/dev/n
 curl -fsS "http://127.0.0.1:$baseline_port/get" | head -c 80; echo " …"
 curl -fsS -H "X-Poll-Token: $token" "$base/api/qrcode/check?id=$id" | head -c 80; echo " …"
 
-rate() {
-  wrk -t"$threads" -c"$connections" -d"$duration" "$@" | awk '/Requests\/sec/ {print $2}'
+# Where the two cores go: each server's CPU and Redis's, per request answered.
+redis_pid=$(redis-cli -u "$redis_url" INFO server | tr -d '\r' | awk -F: '/^process_id:/ {print $2}')
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Runs wrk against a URL served by process $1; prints "rate server-µs/req redis-µs/req".
+measure() {
+  local pid=$1; shift
+  local s0 r0 rate s1 r1
+  s0=$(cpu_ticks "$pid"); r0=$(cpu_ticks "$redis_pid")
+  rate=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency "$@" \
+    | awk '/^Requests\/sec/ {print $2}')
+  s1=$(cpu_ticks "$pid"); r1=$(cpu_ticks "$redis_pid")
+  python3 -c "import sys; r,a,b,c,d,hz,secs=map(float,sys.argv[1:]); n=r*secs
+print(f'{r:.0f} {(b-a)/hz/n*1e6:.1f} {(d-c)/hz/n*1e6:.1f}')" \
+    "$rate" "$s0" "$s1" "$r0" "$r1" "$hz" "${duration%s}"
 }
 qblog_rates=()
 baseline_rates=()
 echo "== $rounds rounds of $duration, $connections connections, $threads wrk thread(s)"
+echo "   (CPU: user + system time of the server and of redis-server, per request)"
 for round in $(seq 1 "$rounds"); do
-  q=$(rate -H "X-Poll-Token: $token" "$base/api/qrcode/check?id=$id")
-  b=$(rate "http://127.0.0.1:$baseline_port/get")
+  read -r q qcpu qredis < <(measure "$server" -H "X-Poll-Token: $token" "$base/api/qrcode/check?id=$id")
+  read -r b bcpu bredis < <(measure "$baseline" "http://127.0.0.1:$baseline_port/get")
   qblog_rates+=("$q")
   baseline_rates+=("$b")
-  printf 'round %d: qblog check %10.0f req/s   baseline %10.0f req/s\n' "$round" "$q" "$b"
+  printf 'round %d: qblog check %8.0f req/s (CPU %5.1f µs, redis %4.1f µs)   baseline %8.0f req/s (CPU %5.1f µs, redis %4.1f µs)\n' \
+    "$round" "$q" "$qcpu" "$qredis" "$b" "$bcpu" "$bredis"
 done
 python3 - "${qblog_rates[*]}" "${baseline_rates[*]}" <<'PY'
 import statistics, sys

@@ -10,7 +10,7 @@ pub mod pipeline;
 pub mod qrcode;
 pub mod user;
 
-use poem::{Endpoint, EndpointExt, Response, Route};
+use poem::{Endpoint, EndpointExt, Response};
 use poem_openapi::{OpenApi, OpenApiService};
 
 use std::sync::Arc;
@@ -100,14 +100,13 @@ pub fn build_app(api: impl OpenApi + 'static, guard: GuardContext, options: &Htt
             .content_type("application/json")
             .body(document.clone())
     });
-    let docs = Route::new().at(
-        "/",
-        poem::endpoint::make_sync(move |_| poem::web::Html(docs_page.clone())),
-    );
-    let mut routes = Route::new().at("/openapi.json", spec).nest("/docs", docs);
+    let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_page.clone()));
+    let mut routes = EntryRoutes::new(api)
+        .at(&["/openapi.json"], spec)
+        .at(&["/docs", "/docs/"], docs);
     if let Some(render) = options.metrics.clone() {
         routes = routes.at(
-            "/metrics",
+            &["/metrics"],
             poem::get(poem::endpoint::make_sync(move |_| {
                 poem::Response::builder()
                     .content_type("text/plain; version=0.0.4; charset=utf-8")
@@ -125,7 +124,6 @@ pub fn build_app(api: impl OpenApi + 'static, guard: GuardContext, options: &Htt
     let mut cors_origins = options.cors_origins.clone();
     cors_origins.push(origin_of(&options.public_base_url));
     routes
-        .nest("/", api)
         .data(guard)
         .with(BodyLimit::new(
             options.body_limit_bytes,
@@ -142,6 +140,49 @@ pub fn build_app(api: impl OpenApi + 'static, guard: GuardContext, options: &Htt
         .with(HeadLimits)
         .with(RequestIdMiddleware)
         .with(LegacyErrorStatus::new(options.legacy_error_status))
+}
+
+/// The first routing step: the few paths outside the API (its document, the Swagger
+/// UI page, the metrics) by exact path, every other request straight to the API's own
+/// router. A router nested in another would look the path up twice, rebuild the URI
+/// and add a boxed future to every request (docs/perf.md measures the difference).
+struct EntryRoutes {
+    api: poem::endpoint::BoxEndpoint<'static>,
+    extras: Vec<(
+        &'static [&'static str],
+        poem::endpoint::BoxEndpoint<'static>,
+    )>,
+}
+
+impl EntryRoutes {
+    /// Everything not added with [`EntryRoutes::at`] goes to `api` (already boxed by
+    /// poem-openapi: not boxed again).
+    fn new(api: impl poem::IntoEndpoint<Endpoint = poem::endpoint::BoxEndpoint<'static>>) -> Self {
+        Self {
+            api: api.into_endpoint(),
+            extras: Vec::new(),
+        }
+    }
+
+    /// Answers each of `paths` with `endpoint`, whatever the method (as the router it
+    /// replaces did).
+    fn at(mut self, paths: &'static [&'static str], endpoint: impl Endpoint + 'static) -> Self {
+        self.extras
+            .push((paths, endpoint.map_to_response().boxed()));
+        self
+    }
+}
+
+impl Endpoint for EntryRoutes {
+    type Output = Response;
+
+    async fn call(&self, req: poem::Request) -> poem::Result<Response> {
+        let path = req.uri().path();
+        match self.extras.iter().find(|(paths, _)| paths.contains(&path)) {
+            Some((_, endpoint)) => endpoint.call(req).await,
+            None => self.api.call(req).await,
+        }
+    }
 }
 
 /// CORS for the configured origins, with cookies, for the methods and headers the API

@@ -235,6 +235,9 @@ impl Connections {
     }
 }
 
+/// The most one read takes from a socket (see `SharedStream`'s `poll_read`).
+const READ_CHUNK: usize = 4096;
+
 /// A connection's socket, shared by hyper (which reads and writes it) and the
 /// [`ClientGone`] watch of its requests, which only peeks.
 struct SharedStream(Arc<TcpStream>);
@@ -247,7 +250,11 @@ impl AsyncRead for SharedStream {
     ) -> Poll<io::Result<()>> {
         loop {
             ready!(self.0.poll_read_ready(cx))?;
-            match self.0.try_read(buf.initialize_unfilled()) {
+            // Safe code must zero what it reads into; hyper offers its whole buffer
+            // (8 KiB and more) on every read, so only the first READ_CHUNK is zeroed:
+            // a request head fits, a longer body takes a few more reads.
+            let room = buf.remaining().min(READ_CHUNK);
+            match self.0.try_read(buf.initialize_unfilled_to(room)) {
                 Ok(read) => {
                     buf.advance(read);
                     return Poll::Ready(Ok(()));
