@@ -304,6 +304,25 @@ async fn counting_and_reading_together_does_both(store: Arc<dyn KeyValueStore>) 
     assert_eq!(missing, None);
 }
 
+both_adapters!(a_count_read_with_a_record_restarts_after_its_window);
+async fn a_count_read_with_a_record_restarts_after_its_window(store: Arc<dyn KeyValueStore>) {
+    let window = Duration::from_millis(300);
+    for expected in 1..=2 {
+        let (counted, _) = store
+            .count_and_get("hits", window, "record")
+            .await
+            .expect("answered");
+        assert_eq!(counted.count, expected);
+        assert!(counted.resets_in <= window, "{:?}", counted.resets_in);
+    }
+    tokio::time::sleep(window + Duration::from_millis(200)).await;
+    let (counted, _) = store
+        .count_and_get("hits", window, "record")
+        .await
+        .expect("answered");
+    assert_eq!(counted.count, 1, "a new window");
+}
+
 both_adapters!(a_counter_counts_within_its_window_and_restarts_after);
 async fn a_counter_counts_within_its_window_and_restarts_after(store: Arc<dyn KeyValueStore>) {
     let window = Duration::from_millis(300);
