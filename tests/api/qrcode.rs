@@ -46,18 +46,26 @@ impl TestApp {
 
     /// `GET /api/qrcode/check?id=…{extra}` with `X-Poll-Token`, as the PC page; asserts nothing.
     pub(crate) async fn qr_check(&self, code: &Code, extra: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(&format!("/api/qrcode/check?id={}{extra}", code.id)))
-            .header("x-poll-token", &code.token)
-            .send()
-            .await
-            .expect("sent")
+        self.qr_check_as(reqwest::Method::GET, code, extra).await
     }
 
     /// `HEAD` of `qr_check`, as some monitors and prefetchers send it; asserts nothing.
     async fn qr_head_check(&self, code: &Code, extra: &str) -> reqwest::Response {
+        self.qr_check_as(reqwest::Method::HEAD, code, extra).await
+    }
+
+    /// `qr_check` with `method`.
+    async fn qr_check_as(
+        &self,
+        method: reqwest::Method,
+        code: &Code,
+        extra: &str,
+    ) -> reqwest::Response {
         self.client
-            .head(self.url(&format!("/api/qrcode/check?id={}{extra}", code.id)))
+            .request(
+                method,
+                self.url(&format!("/api/qrcode/check?id={}{extra}", code.id)),
+            )
             .header("x-poll-token", &code.token)
             .send()
             .await
