@@ -13,7 +13,11 @@ use qblog_interface::MetricsRenderer;
 use qblog_interface::pipeline::interceptors::AccessLogSink;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::settings::{LogFormat, LogSettings};
 
@@ -22,22 +26,69 @@ use crate::settings::{LogFormat, LogSettings};
 /// Calling it twice is harmless (the second call changes nothing), which lets tests
 /// initialise logging from any test.
 pub fn init(settings: &LogSettings) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|text| LogFilter::parse(&text))
+        .or_else(|| LogFilter::parse(&settings.level))
+        .unwrap_or_else(|| LogFilter::Static(Targets::new().with_default(LevelFilter::INFO)));
+    // Everything reaches the filter layer; the formatter's own level would cut first.
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(LevelFilter::TRACE)
         .with_ansi(std::io::stdout().is_terminal())
         .with_span_events(FmtSpan::NONE);
-    let _ = match settings.format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
-    };
+    match settings.format {
+        LogFormat::Json => filter.install(
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .finish(),
+        ),
+        LogFormat::Pretty => filter.install(builder.compact().finish()),
+    }
+}
+
+/// Which log lines are kept.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant, reason = "made once, at start-up")]
+enum LogFilter {
+    /// A level, or `target=level` pairs: all that `log.level` accepts. Decided once per
+    /// call site, so entering a span costs nothing (docs/perf.md).
+    Static(Targets),
+    /// A `RUST_LOG` with span or field directives (`[request]=debug`): `EnvFilter`,
+    /// which looks up every span a request enters, on every poll.
+    Dynamic(EnvFilter),
+}
+
+impl LogFilter {
+    /// The filter `text` describes, or `None` when it is not a filter.
+    fn parse(text: &str) -> Option<Self> {
+        // `Targets` would read `[request]` as a target's name: only plain module paths
+        // are left to it.
+        let plain = text.split(',').all(|directive| {
+            let target = directive.split_once('=').map_or("", |(target, _)| target);
+            target
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.'))
+        });
+        if plain && let Ok(targets) = text.parse::<Targets>() {
+            return Some(Self::Static(targets));
+        }
+        EnvFilter::try_new(text).ok().map(Self::Dynamic)
+    }
+
+    /// Installs `subscriber` filtered by this filter as the global subscriber (if none
+    /// is installed yet).
+    fn install<S>(self, subscriber: S)
+    where
+        S: tracing::Subscriber + for<'span> LookupSpan<'span> + Send + Sync + 'static,
+    {
+        let _ = match self {
+            Self::Static(targets) => subscriber.with(targets).try_init(),
+            Self::Dynamic(filter) => subscriber.with(filter).try_init(),
+        };
+    }
 }
 
 /// How often the access-log thread writes what requests appended.
@@ -132,5 +183,27 @@ pub fn metrics() -> MetricsRenderer {
     match handle {
         Some(handle) => Arc::new(move || handle.render()),
         None => Arc::new(String::new),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::*;
+
+    #[test]
+    fn level_lists_are_static_and_span_directives_need_env_filter() {
+        let Some(LogFilter::Static(targets)) = LogFilter::parse("warn,qblog_server=debug") else {
+            panic!("a target list is a static filter");
+        };
+        assert!(targets.would_enable("qblog_server::cli", &Level::DEBUG));
+        assert!(!targets.would_enable("sqlx::query", &Level::INFO));
+        assert!(targets.would_enable("sqlx::query", &Level::WARN));
+        assert!(matches!(
+            LogFilter::parse("info,[request]=debug"),
+            Some(LogFilter::Dynamic(_))
+        ));
+        assert!(LogFilter::parse("info,=[").is_none());
     }
 }
