@@ -6,6 +6,7 @@ use qblog_domain::blog::{Blog, BlogContent, BlogTitle, Keyword};
 use qblog_domain::paging::Page;
 use qblog_domain::user::Username;
 use qblog_domain::validation::FieldError;
+use serde::Serialize;
 
 use crate::pipeline::pipes::{PlainText, RichText, Validate};
 
@@ -84,7 +85,7 @@ impl Validate for BlogRequest {
 }
 
 /// A blog as clients see it (field names as in the Node blog).
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct BlogView {
     /// The id `detail`, `update` and `del` take.
     pub id: i64,
@@ -114,7 +115,7 @@ impl From<Blog> for BlogView {
 }
 
 /// What `new` returns.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct CreatedBlog {
     /// The new blog's id.
     pub id: i64,

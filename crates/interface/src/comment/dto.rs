@@ -6,6 +6,7 @@ use qblog_domain::blog::BlogId;
 use qblog_domain::comment::{Comment, CommentBody};
 use qblog_domain::ids::check_id;
 use qblog_domain::validation::FieldError;
+use serde::Serialize;
 
 use crate::pipeline::pipes::{PlainText, Validate};
 
@@ -58,7 +59,7 @@ impl Validate for NewCommentRequest {
 }
 
 /// A comment as clients see it.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct CommentView {
     /// The id `detail`, `update` and `del` take.
     pub id: i64,
@@ -88,7 +89,7 @@ impl From<&Comment> for CommentView {
 }
 
 /// What `new` returns.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct CreatedComment {
     /// The new comment's id.
     pub id: i64,

@@ -4,21 +4,24 @@ use std::sync::Arc;
 
 use poem_openapi::{Object, OpenApi, Tags};
 use qblog_application::health::{DependencyStatus, ReadinessService};
+use serde::Serialize;
 
 use crate::lifecycle::Lifecycle;
 use crate::pipeline::filters::ApiError;
 use crate::pipeline::interceptors::Reply;
 
 /// What a health probe reports.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct HealthReport {
     /// `live` or `ready`.
     pub status: String,
     /// The database's state: `up`.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
     /// The key-value store's state: `up`.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
 }
 

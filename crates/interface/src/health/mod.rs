@@ -1,5 +1,5 @@
 //! Liveness and readiness probes for orchestrators and load balancers.
 
-mod controller;
+pub(crate) mod controller;
 
 pub use controller::HealthController;

@@ -4,6 +4,7 @@ use poem_openapi::Object;
 use qblog_application::qrcode::CheckResult;
 use qblog_domain::qrcode::{MatchCode, PollToken, QrCodeId, QrError, QrStatus, Scanner};
 use qblog_domain::validation::FieldError;
+use serde::Serialize;
 
 use super::controller::MAX_WAIT_SECS;
 use crate::pipeline::filters::ApiError;
@@ -60,7 +61,7 @@ impl CheckQuery {
 }
 
 /// What `generate` returns to the PC browser.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct GeneratedView {
     /// The code's public id.
     pub qrcode_id: String,
@@ -75,7 +76,7 @@ pub struct GeneratedView {
 }
 
 /// The user who scanned, as shown on the PC.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct ScannerView {
     /// Their username.
     pub username: String,
@@ -93,7 +94,7 @@ impl From<&Scanner> for ScannerView {
 }
 
 /// The login handed to the PC by the check that claims a confirmed code.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct QrLoginView {
     /// Bearer token.
     pub token: String,
@@ -106,7 +107,7 @@ pub struct QrLoginView {
 }
 
 /// What `check` reports.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct CheckView {
     /// `unscanned`, `scanned`, `confirmed`, `cancelled` or `expired`.
     pub status: String,
@@ -114,13 +115,16 @@ pub struct CheckView {
     pub expires_in: u64,
     /// Who scanned (while `scanned` or `confirmed`).
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scanned_by: Option<ScannerView>,
     /// The two digits to display for the phone's user to type (while `scanned`, when
     /// the scan asked for number matching).
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub match_code: Option<String>,
     /// The login (once, to the check that claims a confirmed code).
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub login: Option<QrLoginView>,
 }
 
@@ -190,7 +194,7 @@ impl Validate for ConfirmRequest {
 }
 
 /// The computer asking to be logged in, shown on the phone.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct PcView {
     /// Its IP address.
     pub ip: String,
@@ -204,7 +208,7 @@ pub struct PcView {
 }
 
 /// What `scan` returns.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct ScanView {
     /// Always `scanned`.
     pub status: String,
@@ -217,7 +221,7 @@ pub struct ScanView {
 }
 
 /// What `confirm` and `cancel` return.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct StatusView {
     /// `confirmed` or `cancelled`.
     pub status: String,

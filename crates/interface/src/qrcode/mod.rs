@@ -1,7 +1,7 @@
 //! `/api/qrcode/*`: the QR-code login.
 
 mod controller;
-mod dto;
+pub(crate) mod dto;
 mod errors;
 mod image;
 

@@ -6,6 +6,7 @@ use qblog_application::user::Registration;
 use qblog_domain::auth::{Principal, SessionHandle};
 use qblog_domain::user::{Password, Realname, User, Username};
 use qblog_domain::validation::FieldError;
+use serde::Serialize;
 
 use crate::pipeline::pipes::Validate;
 
@@ -61,7 +62,7 @@ impl Validate for LoginRequest {
 }
 
 /// A user as clients see it.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct UserView {
     /// Account id.
     pub id: i64,
@@ -92,7 +93,7 @@ impl From<&Principal> for UserView {
 }
 
 /// A successful login: the user and a bearer token (the session cookie is set too).
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct LoginView {
     /// Account id.
     pub id: i64,
@@ -122,7 +123,7 @@ impl From<&Login> for LoginView {
 }
 
 /// One signed-in device: a session started by one login.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct SessionView {
     /// The session's handle, for `revoke` (never its cookie or its token).
     pub id: String,
@@ -172,7 +173,7 @@ impl Validate for RevokeRequest {
 }
 
 /// What `revoke-others` did.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct RevokedView {
     /// How many sessions were ended.
     pub revoked: u64,

@@ -1,7 +1,7 @@
 //! `/api/user/*`: register, login, logout, who am I.
 
 mod controller;
-mod dto;
+pub(crate) mod dto;
 mod errors;
 
 pub use controller::{CookiePolicy, UserController};
