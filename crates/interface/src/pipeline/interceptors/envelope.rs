@@ -8,12 +8,12 @@ use poem_openapi::{ApiResponse, Object};
 use serde::Serialize;
 
 /// `{"errno": 0, "data": …}`: what every successful API call returns.
-///
-/// Written with serde, straight from the payload: poem-openapi's `Json` would first
-/// build a `serde_json::Value` tree (a copy of every string, a map per object), which
-/// was a fifth of a 20-row list's serialisation (docs/perf.md). `Object` still
-/// describes it in the OpenAPI document; a test checks that both write the same JSON
-/// for every payload the API replies with.
+// (Not in the doc comment, which is the schema's description in the OpenAPI document.)
+// Written with serde, straight from the payload: poem-openapi's `Json` would first
+// build a `serde_json::Value` tree (a copy of every string, a map per object), which
+// was a fifth of a 20-row list's serialisation (docs/perf.md). `Object` still
+// describes it in the OpenAPI document; a test checks that both write the same JSON
+// for every payload the API replies with.
 #[derive(Debug, Clone, Object, Serialize)]
 pub struct Envelope<T: ParseFromJSON + ToJSON> {
     /// Always 0 on success.
