@@ -13,8 +13,8 @@ use qblog_domain::text::search_text;
 use qblog_domain::user::{UserId, Username};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, QueryStatementBuilder};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Set,
 };
 use shaku::Component;
 
@@ -56,8 +56,7 @@ impl SeaOrmBlogRepository {
 }
 
 /// The columns a reader needs: a blog without its state and search text (as long as
-/// the content again), plus, in a listing, the number of matches in all pages.
-#[derive(FromQueryResult)]
+/// the content again).
 struct BlogRow {
     id: i64,
     title: String,
@@ -68,12 +67,26 @@ struct BlogRow {
     updated_at: i64,
 }
 
-/// A listed row: the blog and the total the same statement counted.
-#[derive(FromQueryResult)]
-struct ListedRow {
-    #[sea_orm(nested)]
-    blog: BlogRow,
-    total: i64,
+/// [`BlogRow`]'s columns in the order [`readable`] selects them. Rows are read as such
+/// tuples, by position: a model would look each field's column up by name, on every
+/// row (docs/perf.md).
+type Columns = (i64, String, String, i64, String, i64, i64);
+
+/// A listed row: [`Columns`], then the total the same statement counted.
+type ListedColumns = (i64, String, String, i64, String, i64, i64, i64);
+
+impl From<Columns> for BlogRow {
+    fn from((id, title, content, author_id, author, created_at, updated_at): Columns) -> Self {
+        Self {
+            id,
+            title,
+            content,
+            author_id,
+            author,
+            created_at,
+            updated_at,
+        }
+    }
 }
 
 impl From<entity::Model> for BlogRow {
@@ -156,13 +169,13 @@ impl BlogRepository for SeaOrmBlogRepository {
 
     async fn find(&self, id: BlogId) -> Result<Option<Blog>, BlogError> {
         let query = readable(Entity::find_by_id(id.0).filter(Column::State.eq(LIVE)))
-            .into_model::<BlogRow>()
+            .into_tuple::<Columns>()
             .one(self.pool.connection());
         self.pool
             .run(query)
             .await
             .map_err(db_error::<BlogError>)?
-            .map(to_blog)
+            .map(|columns| to_blog(columns.into()))
             .transpose()
     }
 
@@ -190,11 +203,11 @@ impl BlogRepository for SeaOrmBlogRepository {
             .order_by_desc(Column::Id)
             .offset(query.page.offset())
             .limit(u64::from(query.page.size()))
-            .into_model::<ListedRow>()
+            .into_tuple::<ListedColumns>()
             .all(self.pool.connection());
         let rows = self.pool.run(rows).await.map_err(db_error::<BlogError>)?;
         let total = match rows.first() {
-            Some(row) => u64::try_from(row.total).context("a negative count")?,
+            Some(row) => u64::try_from(row.7).context("a negative count")?,
             // A page past the end has no row to carry the total: count alone.
             None => self
                 .pool
@@ -205,7 +218,13 @@ impl BlogRepository for SeaOrmBlogRepository {
         Ok(BlogPage {
             items: rows
                 .into_iter()
-                .map(|row| to_blog(row.blog))
+                .map(
+                    |(id, title, content, author_id, author, created_at, updated_at, _)| {
+                        to_blog(BlogRow::from((
+                            id, title, content, author_id, author, created_at, updated_at,
+                        )))
+                    },
+                )
                 .collect::<Result<_, _>>()?,
             total,
         })
