@@ -59,31 +59,13 @@ print(f"{label:<28} {rate:>10,.0f} req/s   p99 {p99:>8}   qblog CPU {cpu_us:6.1f
 PY
 }
 
-seed() {
-  curl -fsS -o /dev/null -H 'content-type: application/json' \
-    -d '{"username":"bench","password":"bench-password","realname":"Bench"}' "$base/api/user/register"
-  token=$(curl -fsS -H 'content-type: application/json' \
-    -d '{"username":"bench","password":"bench-password"}' "$base/api/user/login" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["token"])')
-  python3 - "$base" "$token" "$blogs" <<'PY'
-import json, sys, urllib.request
-base, token, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-paragraph = "<p>A paragraph of a blog post, with <b>some</b> formatting. </p>" * 8
-for n in range(count):
-    body = json.dumps({"title": f"Post number {n}", "content": paragraph}).encode()
-    request = urllib.request.Request(base + "/api/blog/new", data=body, headers={
-        "content-type": "application/json", "authorization": f"Bearer {token}"})
-    urllib.request.urlopen(request).read()
-PY
-}
-
 echo "== $connections connections, $duration each, $threads wrk thread(s), $blogs blogs, $server_url + Redis"
 seeded=""
 for cache in ${CACHES:-true false}; do
   start_qblog redis APP__DATABASE__URL="$server_url/$database" APP__BLOG__CACHE=$cache \
     APP__AUTH__REGISTER_PER_MINUTE=1000 ${EXTRA_SETTINGS:-}
   trap 'kill $server 2>/dev/null || true; rm -rf "$scratch"; sql "DROP DATABASE IF EXISTS $database" >/dev/null 2>&1' EXIT
-  [ -z "$seeded" ] && seed && seeded=yes
+  [ -z "$seeded" ] && seed_blogs "$blogs" && seeded=yes
   id=$(curl -fsS "$base/api/blog/list?page_size=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
   rows=$(curl -fsS "$base/api/blog/list" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]))')
   echo "-- blog.cache = $cache (list pages hold $rows rows)"

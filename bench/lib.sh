@@ -8,6 +8,8 @@
 # Logging is production's (access log on, level info, JSON) unless BENCH_LOG=off,
 # which turns the access log off and logs warnings only; the script says which.
 # The server and the scratch directory go away when the script exits.
+#
+#   seed_blogs 200    # on the running qblog ($base): registers `bench`, writes 200 blogs
 
 start_qblog() {
   local store=$1; shift
@@ -45,4 +47,25 @@ start_qblog() {
   echo "qblog did not start:" >&2
   cat "$scratch/server.log" >&2
   return 1
+}
+
+# seed_blogs COUNT: registers the user `bench` on the running qblog ($base) and writes
+# COUNT blogs of about 560 characters of HTML each through the API.
+seed_blogs() {
+  curl -fsS -o /dev/null -H 'content-type: application/json' \
+    -d '{"username":"bench","password":"bench-password","realname":"Bench"}' "$base/api/user/register"
+  local token
+  token=$(curl -fsS -H 'content-type: application/json' \
+    -d '{"username":"bench","password":"bench-password"}' "$base/api/user/login" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["token"])')
+  python3 - "$base" "$token" "$1" <<'PY'
+import json, sys, urllib.request
+base, token, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+paragraph = "<p>A paragraph of a blog post, with <b>some</b> formatting. </p>" * 8
+for n in range(count):
+    body = json.dumps({"title": f"Post number {n}", "content": paragraph}).encode()
+    request = urllib.request.Request(base + "/api/blog/new", data=body, headers={
+        "content-type": "application/json", "authorization": f"Bearer {token}"})
+    urllib.request.urlopen(request).read()
+PY
 }
