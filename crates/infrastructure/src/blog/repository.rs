@@ -11,10 +11,10 @@ use qblog_domain::blog::{
 };
 use qblog_domain::text::search_text;
 use qblog_domain::user::{UserId, Username};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, QueryStatementBuilder};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query, QueryStatementBuilder};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select, Set,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryResult, QuerySelect, Select, Set,
 };
 use shaku::Component;
 
@@ -103,17 +103,20 @@ impl From<entity::Model> for BlogRow {
     }
 }
 
+/// [`BlogRow`]'s columns, in [`Columns`]' order.
+const READABLE: [Column; 7] = [
+    Column::Id,
+    Column::Title,
+    Column::Content,
+    Column::AuthorId,
+    Column::Author,
+    Column::CreatedAt,
+    Column::UpdatedAt,
+];
+
 /// `select` narrowed to [`BlogRow`]'s columns.
 fn readable(select: Select<Entity>) -> Select<Entity> {
-    select.select_only().columns([
-        Column::Id,
-        Column::Title,
-        Column::Content,
-        Column::AuthorId,
-        Column::Author,
-        Column::CreatedAt,
-        Column::UpdatedAt,
-    ])
+    select.select_only().columns(READABLE)
 }
 
 fn to_blog(row: BlogRow) -> Result<Blog, BlogError> {
@@ -128,19 +131,20 @@ fn to_blog(row: BlogRow) -> Result<Blog, BlogError> {
     })
 }
 
-fn matching(query: &BlogQuery) -> Select<Entity> {
-    let mut select = Entity::find().filter(Column::State.eq(LIVE));
+/// The live blogs `query` asks for.
+fn matching(query: &BlogQuery) -> Condition {
+    let mut condition = Condition::all().add(Column::State.eq(LIVE));
     if let Some(author) = query.author_id {
-        select = select.filter(Column::AuthorId.eq(author.0));
+        condition = condition.add(Column::AuthorId.eq(author.0));
     }
     if let Some(keyword) = &query.keyword {
         // Both sides are folded by qblog (search_text and Keyword::folded), so the
         // match does not depend on how the database folds case.
         let pattern = like_pattern(&keyword.folded());
-        select = select
-            .filter(Expr::col(Column::SearchText).like(LikeExpr::new(pattern).escape(ESCAPE)));
+        condition = condition
+            .add(Expr::col(Column::SearchText).like(LikeExpr::new(pattern).escape(ESCAPE)));
     }
-    select
+    condition
 }
 
 #[async_trait]
@@ -190,28 +194,46 @@ impl BlogRepository for SeaOrmBlogRepository {
     async fn list(&self, query: &BlogQuery) -> Result<BlogPage, BlogError> {
         // One statement: the page, each row carrying the total of all pages (an
         // uncorrelated subquery, which every supported database evaluates once).
-        let count = matching(query)
-            .select_only()
-            .column_as(Column::Id.count(), "n")
-            .into_query();
-        let rows = readable(matching(query))
+        // Built with sea-query directly: `Entity::find()` would first select every
+        // column, then drop them for these (docs/perf.md).
+        let condition = matching(query);
+        let count = Query::select()
+            .expr(Column::Id.count())
+            .from(Entity)
+            .cond_where(condition.clone())
+            .to_owned();
+        let page = Query::select()
+            .columns(READABLE)
             .expr_as(
                 Expr::SubQuery(None, Box::new(count.into_sub_query_statement())),
                 "total",
             )
-            .order_by_desc(Column::CreatedAt)
-            .order_by_desc(Column::Id)
+            .from(Entity)
+            .cond_where(condition)
+            .order_by(Column::CreatedAt, Order::Desc)
+            .order_by(Column::Id, Order::Desc)
             .offset(query.page.offset())
             .limit(u64::from(query.page.size()))
-            .into_tuple::<ListedColumns>()
-            .all(self.pool.connection());
-        let rows = self.pool.run(rows).await.map_err(db_error::<BlogError>)?;
+            .to_owned();
+        let rows = self
+            .pool
+            .run(self.pool.connection().query_all(&page))
+            .await
+            .map_err(db_error::<BlogError>)?
+            .iter()
+            .map(QueryResult::try_get_many_by_index::<ListedColumns>)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db_error::<BlogError>)?;
         let total = match rows.first() {
             Some(row) => u64::try_from(row.7).context("a negative count")?,
             // A page past the end has no row to carry the total: count alone.
             None => self
                 .pool
-                .run(matching(query).count(self.pool.connection()))
+                .run(
+                    Entity::find()
+                        .filter(matching(query))
+                        .count(self.pool.connection()),
+                )
                 .await
                 .map_err(db_error::<BlogError>)?,
         };
