@@ -197,13 +197,14 @@ impl BlogRepository for SeaOrmBlogRepository {
         // Built with sea-query directly: `Entity::find()` would first select every
         // column, then drop them for these (docs/perf.md).
         let condition = matching(query);
-        let count = Query::select()
+        // sea-query's builders take `&mut self`: built in place, not cloned out.
+        let mut count = Query::select();
+        count
             .expr(Column::Id.count())
             .from(Entity)
-            .cond_where(condition.clone())
-            .to_owned();
-        let page = Query::select()
-            .columns(READABLE)
+            .cond_where(condition.clone());
+        let mut page = Query::select();
+        page.columns(READABLE)
             .expr_as(
                 Expr::SubQuery(None, Box::new(count.into_sub_query_statement())),
                 "total",
@@ -213,8 +214,7 @@ impl BlogRepository for SeaOrmBlogRepository {
             .order_by(Column::CreatedAt, Order::Desc)
             .order_by(Column::Id, Order::Desc)
             .offset(query.page.offset())
-            .limit(u64::from(query.page.size()))
-            .to_owned();
+            .limit(u64::from(query.page.size()));
         let rows = self
             .pool
             .run(self.pool.connection().query_all(&page))
