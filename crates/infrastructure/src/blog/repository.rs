@@ -14,7 +14,7 @@ use qblog_domain::user::{UserId, Username};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query, QueryStatementBuilder};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryResult, QuerySelect, Select, Set,
+    PaginatorTrait, QueryFilter, QuerySelect, Select, Set,
 };
 use shaku::Component;
 
@@ -72,8 +72,8 @@ struct BlogRow {
 /// row (docs/perf.md).
 type Columns = (i64, String, String, i64, String, i64, i64);
 
-/// A listed row: [`Columns`], then the total the same statement counted.
-type ListedColumns = (i64, String, String, i64, String, i64, i64, i64);
+/// Where a listed row carries the total the same statement counted: after [`Columns`].
+const TOTAL_INDEX: usize = 7;
 
 impl From<Columns> for BlogRow {
     fn from((id, title, content, author_id, author, created_at, updated_at): Columns) -> Self {
@@ -219,13 +219,13 @@ impl BlogRepository for SeaOrmBlogRepository {
             .pool
             .run(self.pool.connection().query_all(&page))
             .await
-            .map_err(db_error::<BlogError>)?
-            .iter()
-            .map(QueryResult::try_get_many_by_index::<ListedColumns>)
-            .collect::<Result<Vec<_>, _>>()
             .map_err(db_error::<BlogError>)?;
         let total = match rows.first() {
-            Some(row) => u64::try_from(row.7).context("a negative count")?,
+            Some(row) => u64::try_from(
+                row.try_get_by_index::<i64>(TOTAL_INDEX)
+                    .map_err(db_error::<BlogError>)?,
+            )
+            .context("a negative count")?,
             // A page past the end has no row to carry the total: count alone.
             None => self
                 .pool
@@ -239,14 +239,13 @@ impl BlogRepository for SeaOrmBlogRepository {
         };
         Ok(BlogPage {
             items: rows
-                .into_iter()
-                .map(
-                    |(id, title, content, author_id, author, created_at, updated_at, _)| {
-                        to_blog(BlogRow::from((
-                            id, title, content, author_id, author, created_at, updated_at,
-                        )))
-                    },
-                )
+                .iter()
+                .map(|row| {
+                    let columns = row
+                        .try_get_many_by_index::<Columns>()
+                        .map_err(db_error::<BlogError>)?;
+                    to_blog(columns.into())
+                })
                 .collect::<Result<_, _>>()?,
             total,
         })
